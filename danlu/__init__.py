@@ -1,0 +1,297 @@
+"""danlu (丹炉): a deep-learning framework from first principles on NumPy, with PyTorch's API.
+
+``import danlu as torch`` and a PyTorch program runs and prints the same numbers.
+"""
+from __future__ import annotations
+
+import builtins
+
+__version__ = "0.1.0"
+
+from . import _backend
+from ._backend import device
+from ._dtype import (
+    bool_ as bool,  # noqa: A001 - torch's name
+    dtype,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    int8,
+    int16,
+    int32,
+    int64,
+    promote_types,
+    set_default_dtype,
+    uint8,
+)
+from ._tensor import Size, Tensor
+from . import _tensor_methods  # noqa: F401 - binds methods onto Tensor
+from .autograd.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from ._creation import (
+    arange,
+    as_tensor,
+    asarray,
+    clone,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    is_tensor,
+    linspace,
+    logspace,
+    numel,
+    ones,
+    ones_like,
+    scalar_tensor,
+    tensor,
+    tril_indices,
+    triu_indices,
+    zeros,
+    zeros_like,
+)
+from ._random import (
+    Generator,
+    bernoulli,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    multinomial,
+    normal,
+    poisson,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+    seed,
+    set_rng_state,
+)
+from ._ops.elementwise import *  # noqa: F401,F403
+from ._ops.elementwise import abs, pow, round  # noqa: A004 - torch's names
+from ._ops.reduction import (  # noqa: A004
+    all,
+    amax,
+    amin,
+    aminmax,
+    any,
+    argmax,
+    argmin,
+    count_nonzero,
+    cummax,
+    cummin,
+    cumprod,
+    cumsum,
+    logcumsumexp,
+    logsumexp,
+    max,
+    mean,
+    median,
+    min,
+    mode,
+    nanmean,
+    nansum,
+    prod,
+    std,
+    std_mean,
+    sum,
+    var,
+    var_mean,
+)
+from ._ops.shape import (
+    adjoint,
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    broadcast_tensors,
+    broadcast_to,
+    cat,
+    chunk,
+    column_stack,
+    concat,
+    concatenate,
+    diag,
+    diag_embed,
+    diagonal,
+    dstack,
+    expand_as,
+    flatten,
+    flip,
+    fliplr,
+    flipud,
+    hstack,
+    movedim,
+    moveaxis,
+    narrow,
+    permute,
+    repeat_interleave,
+    reshape,
+    roll,
+    rot90,
+    row_stack,
+    split,
+    squeeze,
+    stack,
+    swapaxes,
+    swapdims,
+    t,
+    tensor_split,
+    tile,
+    trace,
+    transpose,
+    tril,
+    triu,
+    unbind,
+    unflatten,
+    unsqueeze,
+    vstack,
+)
+from ._ops._util import broadcast_shapes
+from ._ops.indexing import (
+    argsort,
+    argwhere,
+    bincount,
+    bucketize,
+    cartesian_prod,
+    gather,
+    histc,
+    index_add,
+    index_copy,
+    index_fill,
+    index_put,
+    index_select,
+    kthvalue,
+    masked_scatter,
+    masked_select,
+    meshgrid,
+    msort,
+    nonzero,
+    scatter,
+    scatter_add,
+    scatter_reduce,
+    searchsorted,
+    sort,
+    take_along_dim,
+    topk,
+    unique,
+    unique_consecutive,
+)
+from ._ops.blas import (
+    addbmm,
+    addcdiv,
+    addcmul,
+    addmm,
+    addmv,
+    baddbmm,
+    bmm,
+    chain_matmul,
+    dot,
+    einsum,
+    ger,
+    inner,
+    kron,
+    matmul,
+    mm,
+    mv,
+    outer,
+    tensordot,
+    vdot,
+)
+from ._ops.norms import norm
+from ._tensor_str import set_printoptions
+from . import autograd, cuda, linalg  # noqa: E402
+
+float = float32  # noqa: A001
+double = float64
+half = float16
+long = int64
+int = int32  # noqa: A001
+short = int16
+cfloat = None
+
+
+def is_floating_point(input) -> builtins.bool:
+    return input.is_floating_point()
+
+
+def result_type(tensor1, tensor2):
+    from ._ops._util import result_dtype
+
+    return result_dtype(tensor1, tensor2)
+
+
+def can_cast(from_, to) -> builtins.bool:
+    return from_._cat <= to._cat or (from_._cat == to._cat)
+
+
+def get_num_threads() -> builtins.int:
+    import os
+
+    return os.cpu_count() or 1
+
+
+def set_num_threads(n) -> None:
+    """Accepted for compatibility; BLAS threads follow OMP_NUM_THREADS/OPENBLAS_NUM_THREADS."""
+    try:
+        from threadpoolctl import threadpool_limits  # optional
+
+        threadpool_limits(n)
+    except Exception:
+        pass
+
+
+def cdist(x1, x2, p=2.0):
+    """Pairwise p-norm distances between the rows of ``x1`` and ``x2`` (batched)."""
+    d = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+    return linalg.vector_norm(d, p, dim=-1)
+
+
+def dist(input, other, p=2):
+    return linalg.vector_norm(input - other, p)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    n1 = linalg.vector_norm(x1, 2, dim=dim)
+    n2 = linalg.vector_norm(x2, 2, dim=dim)
+    from ._ops.elementwise import maximum
+
+    return (x1 * x2).sum(dim) / maximum(n1 * n2, tensor(eps, dtype=x1.dtype))
+
+
+def cov(input, *, correction=1, fweights=None, aweights=None):
+    x = input if input.ndim == 2 else input.reshape(1, -1)
+    xm = x - x.mean(1, keepdim=True)
+    return (xm @ xm.T / (x.shape[1] - correction)).squeeze() if input.ndim < 2 else \
+        xm @ xm.T / (x.shape[1] - correction)
+
+
+def corrcoef(input):
+    c = cov(input)
+    d = c.diagonal().sqrt()
+    return c / d.unsqueeze(1) / d.unsqueeze(0)
+
+
+def save(obj, f, **kwargs) -> None:
+    """Write tensors / state dicts (nested dicts, lists, numbers) safely; see ``danlu.serialization``."""
+    from .serialization import save as _save
+
+    _save(obj, f, **kwargs)
+
+
+def load(f, map_location=None, weights_only=True, **kwargs):
+    """Read what ``danlu.save`` wrote (never executes code)."""
+    from .serialization import load as _load
+
+    return _load(f, map_location=map_location, **kwargs)

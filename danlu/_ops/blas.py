@@ -1,0 +1,336 @@
+"""Matrix products: matmul (batched, broadcast), mm, bmm, mv, dot, outer, addmm, einsum."""
+from __future__ import annotations
+
+from .._backend import xp_of
+from ..autograd.function import Op
+from . import _util as U
+
+
+class MatMul(Op):
+    """``a @ b`` for ndim >= 2 with broadcast batch dims; grads ``g b^T`` and ``a^T g``."""
+
+    _save_in = (0, 1)
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a @ b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        n = ctx.needs_input_grad
+        ga = U.unbroadcast(g @ b.mT, a.shape) if n[0] else None
+        gb = U.unbroadcast(a.mT @ g, b.shape) if n[1] else None
+        return ga, gb
+
+
+def _mm_error(sa, sb):
+    return RuntimeError(
+        f"mat1 and mat2 shapes cannot be multiplied ({'x'.join(map(str, sa))} and "
+        f"{'x'.join(map(str, sb))})"
+    )
+
+
+def _prep(a, b):
+    a, b, _ = U.binary_operands(a, b)
+    return a, b
+
+
+def matmul(input, other, *, out=None):
+    """torch.matmul: 1-D operands are promoted to matrices and the added dim removed after."""
+    if not isinstance(input, U.Tensor) or not isinstance(other, U.Tensor):
+        raise TypeError("matmul(): argument 'other' (position 2) must be Tensor")
+    if input._data.dtype != other._data.dtype:
+        raise RuntimeError(
+            f"expected m1 and m2 to have the same dtype, but got: {input.dtype.name.replace('float32','float')} "
+            f"!= {other.dtype.name.replace('float32','float')}"
+        )
+    U.same_device(input, other)
+    a, b = input, other
+    na, nb = a._data.ndim, b._data.ndim
+    if na == 0 or nb == 0:
+        raise RuntimeError(
+            f"both arguments to matmul need to be at least 1D, but they are {na}D and {nb}D")
+    sa, sb = a._data.shape, b._data.shape
+    if na == 1 and nb == 1:
+        if sa[0] != sb[0]:
+            raise RuntimeError(
+                "inconsistent tensor size, expected tensor [%d] and src [%d] to have the same "
+                "number of elements, but got %d and %d elements respectively" % (sa[0], sb[0], sa[0], sb[0]))
+        r = MatMul.apply(a.reshape(1, -1), b.reshape(-1, 1)).reshape(())
+    elif na == 1:
+        if sa[0] != sb[-2]:
+            raise _mm_error((1, sa[0]), sb[-2:])
+        r = MatMul.apply(a.reshape(1, -1), b)
+        r = r.squeeze(-2)
+    elif nb == 1:
+        if sa[-1] != sb[0]:
+            raise RuntimeError(
+                f"size mismatch, got input ({sa[-2]}), mat ({sa[-2]}x{sa[-1]}), vec ({sb[0]})")
+        r = MatMul.apply(a, b.reshape(-1, 1)).squeeze(-1)
+    else:
+        if sa[-1] != sb[-2]:
+            if na == 2 and nb == 2:
+                raise _mm_error(sa, sb)
+            raise RuntimeError(
+                f"Expected size for first two dimensions of batch2 tensor to be: "
+                f"[{', '.join(map(str, sb[:-2] or (1,)))}, {sa[-1]}] but got: "
+                f"[{', '.join(map(str, sb[:-2] or (1,)))}, {sb[-2]}]."
+            )
+        if sa[:-2] != sb[:-2]:
+            U.broadcast_shapes(sa[:-2], sb[:-2])
+        r = MatMul.apply(a, b)
+    if out is not None:
+        out.copy_(r)
+        return out
+    return r
+
+
+def mm(input, mat2, *, out=None):
+    if input.ndim != 2:
+        raise RuntimeError("self must be a matrix")
+    if mat2.ndim != 2:
+        raise RuntimeError("mat2 must be a matrix")
+    return matmul(input, mat2, out=out)
+
+
+def bmm(input, mat2, *, out=None):
+    if input.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if mat2.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    if input.shape[0] != mat2.shape[0] or input.shape[2] != mat2.shape[1]:
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: "
+            f"[{input.shape[0]}, {input.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
+    return matmul(input, mat2, out=out)
+
+
+def mv(input, vec):
+    if input.ndim != 2 or vec.ndim != 1:
+        raise RuntimeError("vector + matrix @ vector expected, got "
+                           f"{input.ndim}, {input.ndim}, {vec.ndim}")
+    return matmul(input, vec)
+
+
+def dot(input, other):
+    if input.ndim != 1 or other.ndim != 1:
+        raise RuntimeError(
+            f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
+    if input.dtype is not other.dtype:
+        raise RuntimeError(
+            "dot : expected both vectors to have same dtype, but found "
+            f"{input.dtype.name.capitalize()} and {other.dtype.name.capitalize()}")
+    return matmul(input, other)
+
+
+vdot = dot
+inner_1d = dot
+
+
+def inner(input, other):
+    if input.ndim == 0 or other.ndim == 0:
+        return input * other
+    return matmul(input, other.mT if other.ndim > 1 else other) if other.ndim <= 2 else \
+        einsum("...i,...i->...", input, other)
+
+
+def outer(input, vec2):
+    return input.reshape(-1, 1) * vec2.reshape(1, -1)
+
+
+ger = outer
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """``beta * input + alpha * (mat1 @ mat2)``."""
+    p = mm(mat1, mat2)
+    if alpha != 1:
+        p = p * alpha
+    if beta == 0:
+        return p + input * 0
+    return p + (input * beta if beta != 1 else input)
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1):
+    p = mv(mat, vec)
+    return (input * beta if beta != 1 else input) + (p * alpha if alpha != 1 else p)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    p = bmm(batch1, batch2)
+    return (input * beta if beta != 1 else input) + (p * alpha if alpha != 1 else p)
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    p = bmm(batch1, batch2).sum(0)
+    return (input * beta if beta != 1 else input) + (p * alpha if alpha != 1 else p)
+
+
+def addcmul(input, tensor1, tensor2, *, value=1):
+    return input + value * tensor1 * tensor2
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    return input + value * tensor1 / tensor2
+
+
+def chain_matmul(*matrices):
+    r = matrices[0]
+    for m in matrices[1:]:
+        r = mm(r, m)
+    return r
+
+
+class Einsum(Op):
+    """``einsum`` with explicit output; the gradient of operand i is an einsum of the output
+    gradient with the other operands, summed back over broadcast / repeated labels."""
+
+    @staticmethod
+    def forward(ctx, *arrays, eq):
+        ctx.eq = eq
+        ctx.arrays_shapes = [a.shape for a in arrays]
+        ctx.arrays = arrays
+        return xp_of(arrays[0]).einsum(eq, *arrays, optimize=len(arrays) > 2)
+
+    @staticmethod
+    def backward(ctx, g):
+        ins, out = ctx.eq.split("->")
+        terms = ins.split(",")
+        others = [U.Tensor._make(a, None) for a in ctx.arrays]
+        res = []
+        for i, need in enumerate(ctx.needs_input_grad):
+            if not need:
+                res.append(None)
+                continue
+            term = terms[i]
+            if len(set(term)) != len(term):
+                res.append(_einsum_grad_repeated(ctx, g, i, terms, out, others))
+                continue
+            # labels of term i that appear in neither the output nor other operands are summed
+            # over in the forward, so their gradient is broadcast back
+            ops = [g] + [others[j] for j in range(len(terms)) if j != i]
+            sub = [out] + [terms[j] for j in range(len(terms)) if j != i]
+            avail = set("".join(sub))
+            kept = "".join(c for c in term if c in avail)
+            gi = einsum(",".join(sub) + "->" + kept, *ops)
+            if kept != term:
+                shape = []
+                for c in term:
+                    shape.append(ctx.arrays_shapes[i][term.index(c)] if c not in kept else None)
+                view_shape = [1 if c not in kept else gi.shape[kept.index(c)] for c in term]
+                gi = gi.reshape(tuple(view_shape)).expand(ctx.arrays_shapes[i])
+            res.append(gi)
+        return tuple(res)
+
+
+def _einsum_grad_repeated(ctx, g, i, terms, out, others):
+    """Operand with a repeated label (e.g. 'ii->'): go through an explicit diagonal mask."""
+    term = terms[i]
+    xp = xp_of(g._data)
+    shape = ctx.arrays_shapes[i]
+    uniq = "".join(dict.fromkeys(term))
+    ops = [g] + [others[j] for j in range(len(terms)) if j != i]
+    sub = [out] + [terms[j] for j in range(len(terms)) if j != i]
+    sizes = {c: shape[term.index(c)] for c in uniq}
+    avail = set("".join(sub))
+    kept = "".join(c for c in uniq if c in avail)
+    gi = einsum(",".join(sub) + "->" + kept, *ops)
+    gi = gi.reshape(tuple(gi.shape[kept.index(c)] if c in kept else 1 for c in uniq)).expand(
+        tuple(sizes[c] for c in uniq))
+    # delta tensor mapping unique labels to the repeated layout
+    eye_terms = []
+    eye_ops = []
+    for c in uniq:
+        pos = [k for k, cc in enumerate(term) if cc == c]
+        if len(pos) > 1:
+            n = sizes[c]
+            letters = "".join(chr(ord("A") + len(eye_terms) * 4 + k) for k in range(len(pos)))
+            eye_terms.append((c, letters))
+            e = xp.zeros((n,) * len(pos), g._data.dtype)
+            ar = xp.arange(n)
+            e[(ar,) * len(pos)] = 1
+            eye_ops.append(U.Tensor._make(e, None))
+    target = list(term)
+    rename = {}
+    for c, letters in eye_terms:
+        pos = [k for k, cc in enumerate(term) if cc == c]
+        for k, p in enumerate(pos):
+            target[p] = letters[k]
+        rename[c] = letters
+    eq = uniq + "," + ",".join(letters for _, letters in eye_terms)
+    # map each unique repeated label c to its first letter inside the delta
+    src = "".join(rename[c][0] if c in rename else c for c in uniq)
+    eq = src + "," + ",".join(letters for _, letters in eye_terms) + "->" + "".join(target)
+    return einsum(eq, gi, *eye_ops)
+
+
+def einsum(equation, *operands):
+    """Einstein summation, e.g. ``einsum('bij,bjk->bik', a, b)``."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    eq = equation.replace(" ", "")
+    if "->" not in eq:
+        ins = eq
+        letters = [c for c in ins.replace(",", "").replace(".", "")]
+        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+        if "..." in ins:
+            out = "..." + out
+        eq = ins + "->" + out
+    if "..." in eq:
+        eq = _expand_ellipsis(eq, operands)
+    ts = list(operands)
+    dt = U.result_dtype(*ts)
+    ts = [t.to(dt) if t.dtype is not dt else t for t in ts]
+    return Einsum.apply(*ts, eq=eq)
+
+
+def _expand_ellipsis(eq, operands):
+    ins, out = eq.split("->")
+    terms = ins.split(",")
+    used = set(eq)
+    free = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in used]
+    nmax = 0
+    new_terms = []
+    for t, op in zip(terms, operands):
+        if "..." in t:
+            n = op.ndim - (len(t) - 3)
+            nmax = max(nmax, n)
+    ell = "".join(free[:nmax])
+    for t, op in zip(terms, operands):
+        if "..." in t:
+            n = op.ndim - (len(t) - 3)
+            t = t.replace("...", ell[nmax - n:])
+        new_terms.append(t)
+    out = out.replace("...", ell)
+    return ",".join(new_terms) + "->" + out
+
+
+def tensordot(a, b, dims=2):
+    if isinstance(dims, int):
+        da = list(range(a.ndim - dims, a.ndim))
+        db = list(range(dims))
+    else:
+        da, db = dims
+        da = [da] if isinstance(da, int) else list(da)
+        db = [db] if isinstance(db, int) else list(db)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    ta = list(letters[:a.ndim])
+    tb = list(letters[a.ndim:a.ndim + b.ndim])
+    for i, j in zip(da, db):
+        tb[j] = ta[i]
+    out = [c for k, c in enumerate(ta) if k not in da] + [c for k, c in enumerate(tb) if k not in db]
+    return einsum("".join(ta) + "," + "".join(tb) + "->" + "".join(out), a, b)
+
+
+def kron(a, b):
+    nd = max(a.ndim, b.ndim)
+    a2 = a.reshape((1,) * (nd - a.ndim) + a.shape)
+    b2 = b.reshape((1,) * (nd - b.ndim) + b.shape)
+    sa = []
+    sb = []
+    for x, y in zip(a2.shape, b2.shape):
+        sa += [x, 1]
+        sb += [1, y]
+    r = a2.reshape(tuple(sa)) * b2.reshape(tuple(sb))
+    return r.reshape(tuple(x * y for x, y in zip(a2.shape, b2.shape)))

@@ -1,0 +1,1111 @@
+"""Elementwise ops: arithmetic, unary math, comparisons, where/clamp.
+
+Each backward is written in Tensor ops, so it is differentiable again.
+"""
+from __future__ import annotations
+
+import math
+
+from .. import _dtype as D
+from .._backend import xp_of
+from ..autograd.function import Op
+from . import _util as U
+from ._util import binary_operands, unbroadcast
+
+
+def _T():
+    return U.Tensor
+
+
+# ------------------------------------------------------------------------------------------
+# binary arithmetic
+# ------------------------------------------------------------------------------------------
+def _bcast(ctx, a, b):
+    ctx.sa = a.shape
+    ctx.sb = b.shape
+
+
+class Add(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        _bcast(ctx, a, b)
+        return a + b
+
+    @staticmethod
+    def backward(ctx, g):
+        n = ctx.needs_input_grad
+        return (unbroadcast(g, ctx.sa) if n[0] else None, unbroadcast(g, ctx.sb) if n[1] else None)
+
+
+class Sub(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        _bcast(ctx, a, b)
+        return a - b
+
+    @staticmethod
+    def backward(ctx, g):
+        n = ctx.needs_input_grad
+        return (unbroadcast(g, ctx.sa) if n[0] else None, unbroadcast(-g, ctx.sb) if n[1] else None)
+
+
+class Mul(Op):
+    _save_in = (0, 1)
+
+    @staticmethod
+    def forward(ctx, a, b):
+        _bcast(ctx, a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        n = ctx.needs_input_grad
+        return (unbroadcast(g * b, ctx.sa) if n[0] else None,
+                unbroadcast(g * a, ctx.sb) if n[1] else None)
+
+
+class Div(Op):
+    _save_in = (0, 1)
+
+    @staticmethod
+    def forward(ctx, a, b):
+        _bcast(ctx, a, b)
+        return a / b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        n = ctx.needs_input_grad
+        ga = unbroadcast(g / b, ctx.sa) if n[0] else None
+        gb = unbroadcast(-g * a / (b * b), ctx.sb) if n[1] else None
+        return ga, gb
+
+
+class Pow(Op):
+    _save_in = (0, 1)
+    _save_out = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        _bcast(ctx, a, b)
+        xp = xp_of(a)
+        if a.dtype.kind in "iu" and (b < 0).any():
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        return xp.power(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, out = ctx.saved_tensors
+        n = ctx.needs_input_grad
+        ga = gb = None
+        if n[0]:
+            # d/da a^b = b a^(b-1); where b == 0 the derivative is 0 even at a == 0
+            ga = unbroadcast(g * b * a.pow(b - 1).masked_fill(b == 0, 0.0), ctx.sa)
+        if n[1]:
+            # d/db a^b = a^b log a; torch defines it as 0 where a == 0 and b >= 0
+            la = a.log().masked_fill((a == 0) & (b >= 0), 0.0)
+            gb = unbroadcast(g * out * la, ctx.sb)
+        return ga, gb
+
+
+class Maximum(Op):
+    _save_in = (0, 1)
+
+    @staticmethod
+    def forward(ctx, a, b):
+        _bcast(ctx, a, b)
+        return xp_of(a).maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return _minmax_grads(ctx, g, a > b, a == b)
+
+
+class Minimum(Op):
+    _save_in = (0, 1)
+
+    @staticmethod
+    def forward(ctx, a, b):
+        _bcast(ctx, a, b)
+        return xp_of(a).minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return _minmax_grads(ctx, g, a < b, a == b)
+
+
+def _minmax_grads(ctx, g, a_wins, tie):
+    # ties split the gradient evenly, as torch does
+    wa = a_wins.to(g.dtype) + tie.to(g.dtype) * 0.5
+    n = ctx.needs_input_grad
+    return (unbroadcast(g * wa, ctx.sa) if n[0] else None,
+            unbroadcast(g * (1 - wa), ctx.sb) if n[1] else None)
+
+
+class Atan2(Op):
+    _save_in = (0, 1)
+
+    @staticmethod
+    def forward(ctx, a, b):
+        _bcast(ctx, a, b)
+        return xp_of(a).arctan2(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        den = a * a + b * b
+        n = ctx.needs_input_grad
+        return (unbroadcast(g * b / den, ctx.sa) if n[0] else None,
+                unbroadcast(-g * a / den, ctx.sb) if n[1] else None)
+
+
+def _check_bcast(a, b):
+    sa, sb = a._data.shape, b._data.shape
+    if sa != sb:
+        U.broadcast_shapes(sa, sb)
+
+
+def add(input, other, *, alpha=1, out=None):
+    """``input + alpha * other``."""
+    if alpha != 1:
+        other = mul(other, alpha)
+    a, b, _ = binary_operands(input, other)
+    if a._data.shape != b._data.shape:
+        _check_bcast(a, b)
+    return _out(Add.apply(a, b), out)
+
+
+def sub(input, other, *, alpha=1, out=None):
+    """``input - alpha * other``."""
+    if isinstance(input, U.Tensor) and input.dtype is D.bool_ and isinstance(other, U.Tensor) \
+            and other.dtype is D.bool_:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. "
+            "Use the `^` or `logical_xor()` operator instead."
+        )
+    if alpha != 1:
+        other = mul(other, alpha)
+    a, b, _ = binary_operands(input, other)
+    if a._data.shape != b._data.shape:
+        _check_bcast(a, b)
+    return _out(Sub.apply(a, b), out)
+
+
+def rsub(input, other, *, alpha=1):
+    return sub(other, mul(input, alpha) if alpha != 1 else input)
+
+
+def mul(input, other, *, out=None):
+    a, b, _ = binary_operands(input, other)
+    if a._data.shape != b._data.shape:
+        _check_bcast(a, b)
+    return _out(Mul.apply(a, b), out)
+
+
+def div(input, other, *, rounding_mode=None, out=None):
+    """True division (integers promote to the default float) unless ``rounding_mode`` is
+    ``'trunc'`` or ``'floor'``."""
+    if rounding_mode is None:
+        a, b, _ = binary_operands(input, other, float_result=True)
+        if a._data.shape != b._data.shape:
+            _check_bcast(a, b)
+        return _out(Div.apply(a, b), out)
+    if rounding_mode == "floor":
+        return _out(floor_divide(input, other), out)
+    if rounding_mode == "trunc":
+        a, b, dt = binary_operands(input, other)
+        if dt.is_floating_point:
+            return _out(trunc(Div.apply(a, b)), out)
+        xp = xp_of(a._data)
+        with _no_grad():
+            q = xp.trunc(a._data / b._data).astype(dt.np)
+        return _out(U.Tensor._make(q, None), out)
+    raise RuntimeError(
+        "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+        f"'{rounding_mode}'"
+    )
+
+
+def true_divide(input, other):
+    return div(input, other)
+
+
+def floor_divide(input, other):
+    a, b, dt = binary_operands(input, other)
+    xp = xp_of(a._data)
+    if dt.is_floating_point:
+        return floor(Div.apply(a, b))
+    if (b._data == 0).any():
+        raise RuntimeError("ZeroDivisionError")
+    return U.Tensor._make(xp.floor_divide(a._data, b._data), None)
+
+
+def remainder(input, other):
+    """Python-style modulus (sign of the divisor): ``a - floor(a / b) * b``."""
+    a, b, dt = binary_operands(input, other)
+    if dt.is_floating_point:
+        return a - floor(Div.apply(a, b)).detach() * b
+    if (b._data == 0).any():
+        raise RuntimeError("ZeroDivisionError")
+    return U.Tensor._make(xp_of(a._data).remainder(a._data, b._data), None)
+
+
+def fmod(input, other):
+    """C-style remainder (sign of the dividend)."""
+    a, b, dt = binary_operands(input, other)
+    if dt.is_floating_point:
+        return a - trunc(Div.apply(a, b)).detach() * b
+    return U.Tensor._make(xp_of(a._data).fmod(a._data, b._data), None)
+
+
+def pow(input, exponent, *, out=None):
+    """``input ** exponent`` with torch's promotion (int tensor ** float -> float)."""
+    a, b, _ = binary_operands(input, exponent)
+    if a._data.shape != b._data.shape:
+        _check_bcast(a, b)
+    return _out(Pow.apply(a, b), out)
+
+
+def float_power(input, exponent):
+    a, b, _ = binary_operands(input, exponent)
+    return Pow.apply(a.to(D.float64), b.to(D.float64))
+
+
+def maximum(input, other):
+    a, b, _ = binary_operands(input, other)
+    return Maximum.apply(a, b)
+
+
+def minimum(input, other):
+    a, b, _ = binary_operands(input, other)
+    return Minimum.apply(a, b)
+
+
+def fmax(input, other):
+    """Like ``maximum`` but NaN loses to a number."""
+    a, b, _ = binary_operands(input, other)
+    bn = b.isnan()
+    an = a.isnan()
+    return where(bn, a, where(an, b, Maximum.apply(a, b)))
+
+
+def fmin(input, other):
+    a, b, _ = binary_operands(input, other)
+    bn = b.isnan()
+    an = a.isnan()
+    return where(bn, a, where(an, b, Minimum.apply(a, b)))
+
+
+def atan2(input, other):
+    a, b, _ = binary_operands(input, other, float_result=True)
+    return Atan2.apply(a, b)
+
+
+arctan2 = atan2
+
+
+def lerp(input, end, weight):
+    """``input + weight * (end - input)``."""
+    return add(input, mul(weight, sub(end, input)))
+
+
+def hypot(input, other):
+    return sqrt(add(mul(input, input), mul(other, other)))
+
+
+def _out(res, out):
+    if out is None:
+        return res
+    out.resize_(res.shape) if tuple(out.shape) != tuple(res.shape) else None
+    out.copy_(res)
+    return out
+
+
+class _no_grad:
+    def __enter__(self):
+        from ..autograd.grad_mode import GradMode
+
+        self.p = GradMode.enabled
+        GradMode.enabled = False
+
+    def __exit__(self, *e):
+        from ..autograd.grad_mode import GradMode
+
+        GradMode.enabled = self.p
+
+
+# ------------------------------------------------------------------------------------------
+# unary math
+# ------------------------------------------------------------------------------------------
+class Neg(Op):
+    @staticmethod
+    def forward(ctx, a):
+        if a.dtype.kind == "b":
+            raise RuntimeError(
+                "Negation, the `-` operator, on a bool tensor is not supported. "
+                "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
+            )
+        return -a
+
+    @staticmethod
+    def backward(ctx, g):
+        return (-g,)
+
+
+class Exp(Op):
+    _save_out = True
+
+    @staticmethod
+    def forward(ctx, a):
+        return xp_of(a).exp(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return (g * out,)
+
+
+class Expm1(Op):
+    _save_out = True
+
+    @staticmethod
+    def forward(ctx, a):
+        return xp_of(a).expm1(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return (g * (out + 1),)
+
+
+class Log(Op):
+    _save_in = (0,)
+
+    @staticmethod
+    def forward(ctx, a):
+        return xp_of(a).log(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return (g / a,)
+
+
+class Log2(Op):
+    _save_in = (0,)
+
+    @staticmethod
+    def forward(ctx, a):
+        return xp_of(a).log2(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return (g / (a * math.log(2.0)),)
+
+
+class Log10(Op):
+    _save_in = (0,)
+
+    @staticmethod
+    def forward(ctx, a):
+        return xp_of(a).log10(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return (g / (a * math.log(10.0)),)
+
+
+class Log1p(Op):
+    _save_in = (0,)
+
+    @staticmethod
+    def forward(ctx, a):
+        return xp_of(a).log1p(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return (g / (a + 1),)
+
+
+class Sqrt(Op):
+    _save_out = True
+
+    @staticmethod
+    def forward(ctx, a):
+        return xp_of(a).sqrt(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return (g / (2 * out),)
+
+
+class Rsqrt(Op):
+    _save_out = True
+
+    @staticmethod
+    def forward(ctx, a):
+        xp = xp_of(a)
+        with xp.errstate(divide="ignore"):
+            return 1 / xp.sqrt(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return (-0.5 * g * out * out * out,)
+
+
+class Sin(Op):
+    _save_in = (0,)
+
+    @staticmethod
+    def forward(ctx, a):
+        return xp_of(a).sin(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return (g * a.cos(),)
+
+
+class Cos(Op):
+    _save_in = (0,)
+
+    @staticmethod
+    def forward(ctx, a):
+        return xp_of(a).cos(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return (-g * a.sin(),)
+
+
+class Tan(Op):
+    _save_out = True
+
+    @staticmethod
+    def forward(ctx, a):
+        return xp_of(a).tan(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return (g * (1 + out * out),)
+
+
+class Asin(Op):
+    _save_in = (0,)
+
+    @staticmethod
+    def forward(ctx, a):
+        return xp_of(a).arcsin(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return (g * (1 - a * a).rsqrt(),)
+
+
+class Acos(Op):
+    _save_in = (0,)
+
+    @staticmethod
+    def forward(ctx, a):
+        return xp_of(a).arccos(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return (-g * (1 - a * a).rsqrt(),)
+
+
+class Atan(Op):
+    _save_in = (0,)
+
+    @staticmethod
+    def forward(ctx, a):
+        return xp_of(a).arctan(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return (g / (1 + a * a),)
+
+
+class Sinh(Op):
+    _save_in = (0,)
+
+    @staticmethod
+    def forward(ctx, a):
+        return xp_of(a).sinh(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return (g * a.cosh(),)
+
+
+class Cosh(Op):
+    _save_in = (0,)
+
+    @staticmethod
+    def forward(ctx, a):
+        return xp_of(a).cosh(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return (g * a.sinh(),)
+
+
+class Tanh(Op):
+    _save_out = True
+
+    @staticmethod
+    def forward(ctx, a):
+        return xp_of(a).tanh(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return (g * (1 - out * out),)
+
+
+class Sigmoid(Op):
+    """``1 / (1 + exp(-x))``, evaluated without overflow for large |x|."""
+
+    _save_out = True
+
+    @staticmethod
+    def forward(ctx, a):
+        xp = xp_of(a)
+        # exp(-|x|) never overflows; pick the stable branch per sign
+        e = xp.exp(-xp.abs(a))
+        return xp.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return (g * out * (1 - out),)
+
+
+class Relu(Op):
+    _save_out = True
+
+    @staticmethod
+    def forward(ctx, a):
+        return xp_of(a).maximum(a, 0).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return (g * (out > 0).to(g.dtype),)
+
+
+class Abs(Op):
+    _save_in = (0,)
+
+    @staticmethod
+    def forward(ctx, a):
+        return xp_of(a).abs(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return (g * a.sign(),)
+
+
+class Erf(Op):
+    _save_in = (0,)
+
+    @staticmethod
+    def forward(ctx, a):
+        return _erf(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return (g * (2.0 / math.sqrt(math.pi)) * (-(a * a)).exp(),)
+
+
+class Erfc(Op):
+    _save_in = (0,)
+
+    @staticmethod
+    def forward(ctx, a):
+        return (1 - _erf(a)).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return (-g * (2.0 / math.sqrt(math.pi)) * (-(a * a)).exp(),)
+
+
+class Erfinv(Op):
+    _save_out = True
+
+    @staticmethod
+    def forward(ctx, a):
+        xp = xp_of(a)
+        # Giles' single-precision approximation refined by two Newton steps on erf
+        x = a.astype("float64")
+        w = -xp.log((1.0 - x) * (1.0 + x))
+        small = w < 5.0
+        ws = w - 2.5
+        wl = xp.sqrt(xp.where(small, 5.0, w)) - 3.0
+        ps = 2.81022636e-08
+        for c in (3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087, -0.00125372503,
+                  -0.00417768164, 0.246640727, 1.50140941):
+            ps = c + ps * ws
+        pl = -0.000200214257
+        for c in (0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613,
+                  0.00943887047, 1.00167406, 2.83297682):
+            pl = c + pl * wl
+        y = xp.where(small, ps, pl) * x
+        for _ in range(2):
+            err = _erf(y) - x
+            y = y - err / (2.0 / math.sqrt(math.pi) * xp.exp(-y * y))
+        y = xp.where(x == 1, xp.inf, xp.where(x == -1, -xp.inf, y))
+        return y.astype(a.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return (g * (math.sqrt(math.pi) / 2.0) * (out * out).exp(),)
+
+
+def _erf(a):
+    """erf to float64 accuracy (Abramowitz-Stegun 7.1.26 is too coarse; use erfc continued
+    via the complementary series)."""
+    xp = xp_of(a)
+    try:
+        from scipy.special import erf as _serf  # optional, exact
+
+        if xp.__name__ == "numpy":
+            return _serf(a).astype(a.dtype, copy=False)
+    except Exception:  # scipy missing: W. J. Cody's rational approximations
+        pass
+    if xp.__name__ != "numpy":
+        import cupyx.scipy.special as cs  # pragma: no cover
+
+        return cs.erf(a)
+    return _cody_erf(a)
+
+
+def _cody_erf(a):
+    import numpy as np  # noqa: F401 - only on the numpy path (no scipy)
+
+    xp = xp_of(a)
+    x = a.astype("float64")
+    ax = xp.abs(x)
+    # erf for |x| < 0.5 via Taylor series; erfc via continued fraction elsewhere
+    out = xp.empty_like(x)
+    m = ax < 0.5
+    xs = x[m]
+    t = xs * xs
+    term = xs.copy()
+    s = xs.copy()
+    for n in range(1, 30):
+        term = term * (-t) / n
+        s = s + term / (2 * n + 1)
+    out[m] = 2.0 / math.sqrt(math.pi) * s
+    xl = ax[~m]
+    # Lentz continued fraction for erfc
+    f = _erfc_cf(xl)
+    out[~m] = xp.sign(x[~m]) * (1.0 - f)
+    return out.astype(a.dtype)
+
+
+def _erfc_cf(x):
+    xp = xp_of(x)
+    # erfc(x) = exp(-x^2)/sqrt(pi) * 1/(x + 1/2/(x + 1/(x + 3/2/(x + ...))))
+    n_terms = 60
+    acc = xp.zeros_like(x)
+    for k in range(n_terms, 0, -1):
+        acc = (k / 2.0) / (x + acc)
+    return xp.exp(-x * x) / math.sqrt(math.pi) / (x + acc)
+
+
+class Sign(Op):
+    @staticmethod
+    def forward(ctx, a):
+        return xp_of(a).sign(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g * 0,)
+
+
+class _ZeroGrad(Op):
+    """Piecewise-constant ops (floor, ceil, round, trunc, frac's integer part): zero gradient."""
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g * 0,)
+
+
+class Floor(_ZeroGrad):
+    @staticmethod
+    def forward(ctx, a):
+        return xp_of(a).floor(a) if a.dtype.kind == "f" else a.copy()
+
+
+class Ceil(_ZeroGrad):
+    @staticmethod
+    def forward(ctx, a):
+        return xp_of(a).ceil(a) if a.dtype.kind == "f" else a.copy()
+
+
+class Trunc(_ZeroGrad):
+    @staticmethod
+    def forward(ctx, a):
+        return xp_of(a).trunc(a) if a.dtype.kind == "f" else a.copy()
+
+
+class Round(_ZeroGrad):
+    @staticmethod
+    def forward(ctx, a, decimals=0):
+        # numpy rounds half to even, as torch does
+        return xp_of(a).round(a, decimals) if a.dtype.kind == "f" else a.copy()
+
+
+class Clamp(Op):
+    _save_in = (0,)
+
+    @staticmethod
+    def forward(ctx, a, lo=None, hi=None):
+        xp = xp_of(a)
+        ctx.lo, ctx.hi = lo, hi
+        out = a
+        if lo is not None:
+            out = xp.maximum(out, lo)
+        if hi is not None:
+            out = xp.minimum(out, hi)
+        if out is a:
+            out = a.copy()
+        return out.astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        m = None
+        if ctx.lo is not None:
+            m = a >= ctx.lo
+        if ctx.hi is not None:
+            mh = a <= ctx.hi
+            m = mh if m is None else m & mh
+        return (g * m.to(g.dtype),)
+
+
+def clamp(input, min=None, max=None, *, out=None):
+    """``min(max(input, min), max)``; the gradient passes where the input lies within bounds."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, U.Tensor) or isinstance(max, U.Tensor):
+        r = input
+        if min is not None:
+            r = maximum(r, min)
+        if max is not None:
+            r = minimum(r, max)
+        return _out(r, out)
+    dt = input.dtype
+    if not dt.is_floating_point and (isinstance(min, float) or isinstance(max, float)):
+        input = input.to(D.get_default_dtype())
+    return _out(Clamp.apply(input, lo=min, hi=max), out)
+
+
+clip = clamp
+
+
+# ------------------------------------------------------------------------------------------
+# where and masked fill
+# ------------------------------------------------------------------------------------------
+class Where(Op):
+    @staticmethod
+    def forward(ctx, c, a, b):
+        ctx.c = c
+        ctx.sa, ctx.sb = a.shape, b.shape
+        return xp_of(a).where(c, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        c = U.Tensor._make(ctx.c, None)
+        n = ctx.needs_input_grad
+        z = g * 0
+        ga = unbroadcast(where(c, g, z), ctx.sa) if n[1] else None
+        gb = unbroadcast(where(c, z, g), ctx.sb) if n[2] else None
+        return None, ga, gb
+
+
+def where(condition, input=None, other=None):
+    """``input`` where ``condition`` else ``other`` (broadcast); one argument: ``nonzero``."""
+    if input is None and other is None:
+        from .indexing import nonzero
+
+        return nonzero(condition, as_tuple=True)
+    if not isinstance(condition, U.Tensor):
+        condition = U.as_tensor_like(condition, input if isinstance(input, U.Tensor) else other)
+    if condition.dtype is not D.bool_:
+        if condition.dtype is D.uint8:
+            condition = condition.to(D.bool_)
+        else:
+            raise RuntimeError(
+                f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+                f"{condition.dtype.name.capitalize()}"
+            )
+    a, b, _ = binary_operands(input, other)
+    U.broadcast_shapes(condition.shape, a.shape, b.shape)
+    return Where.apply(condition, a, b)
+
+
+class MaskedFill(Op):
+    @staticmethod
+    def forward(ctx, a, mask, value):
+        xp = xp_of(a)
+        ctx.mask = mask
+        return xp.where(mask, value.astype(a.dtype), a)
+
+    @staticmethod
+    def backward(ctx, g):
+        m = U.Tensor._make(ctx.mask, None)
+        n = ctx.needs_input_grad
+        ga = where(m, g * 0, g) if n[0] else None
+        gv = where(m, g, g * 0).sum() if n[2] else None
+        return ga, None, gv
+
+
+def masked_fill(input, mask, value):
+    """Write ``value`` where ``mask`` is True (mask broadcast to the input's shape)."""
+    if not isinstance(mask, U.Tensor) or mask.dtype is not D.bool_:
+        raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
+                           f"{getattr(mask, 'dtype', type(mask).__name__)}")
+    if not isinstance(value, U.Tensor):
+        value = U.Tensor._make(xp_of(input._data).asarray(value, dtype=input.dtype.np), None)
+    elif value.ndim != 0:
+        raise RuntimeError(
+            "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+            f"{value.ndim} dimension(s)."
+        )
+    else:
+        value = value.to(input.dtype)
+    shape = U.broadcast_shapes(input.shape, mask.shape)
+    if shape != input.shape:
+        input = input.expand(shape)
+    if mask.shape != shape:
+        mask = mask.expand(shape)
+    return MaskedFill.apply(input, mask, value)
+
+
+# ------------------------------------------------------------------------------------------
+# public unary wrappers
+# ------------------------------------------------------------------------------------------
+def _floatify(x):
+    if not isinstance(x, U.Tensor):
+        raise TypeError(f"expected Tensor as element 0 in argument 0, but got {type(x).__name__}")
+    if x._data.dtype.kind != "f":
+        return x.to(D.get_default_dtype())
+    return x
+
+
+def _unary(op, float_only=True):
+    def fn(input, *, out=None):
+        x = _floatify(input) if float_only else input
+        return _out(op.apply(x), out)
+
+    fn.__name__ = op.__name__.lower()
+    fn.__doc__ = f"Elementwise ``{op.__name__.lower()}``."
+    return fn
+
+
+exp = _unary(Exp)
+expm1 = _unary(Expm1)
+log = _unary(Log)
+log2 = _unary(Log2)
+log10 = _unary(Log10)
+log1p = _unary(Log1p)
+sqrt = _unary(Sqrt)
+rsqrt = _unary(Rsqrt)
+sin = _unary(Sin)
+cos = _unary(Cos)
+tan = _unary(Tan)
+asin = arcsin = _unary(Asin)
+acos = arccos = _unary(Acos)
+atan = arctan = _unary(Atan)
+sinh = _unary(Sinh)
+cosh = _unary(Cosh)
+tanh = _unary(Tanh)
+sigmoid = _unary(Sigmoid)
+erf = _unary(Erf)
+erfc = _unary(Erfc)
+erfinv = _unary(Erfinv)
+neg = negative = _unary(Neg, float_only=False)
+abs = absolute = _unary(Abs, float_only=False)
+sign = _unary(Sign, float_only=False)
+floor = _unary(Floor, float_only=False)
+ceil = _unary(Ceil, float_only=False)
+trunc = fix = _unary(Trunc, float_only=False)
+
+
+def relu(input):
+    return Relu.apply(input)
+
+
+def round(input, *, decimals=0):
+    return Round.apply(input, decimals=decimals)
+
+
+def square(input):
+    return mul(input, input) if input.dtype is not D.bool_ else mul(input.long(), input.long())
+
+
+def reciprocal(input):
+    return div(1.0, _floatify(input))
+
+
+def frac(input):
+    return input - trunc(input).detach()
+
+
+def exp2(input):
+    return pow(2.0, _floatify(input))
+
+
+def logaddexp(input, other):
+    m = maximum(input, other).detach()
+    return m + log(exp(input - m) + exp(other - m))
+
+
+def xlogy(input, other):
+    """``x * log(y)`` with ``0 * log(0) = 0``."""
+    a, b, _ = binary_operands(input, other, float_result=True)
+    return where(a == 0, a * 0, a * log(b))
+
+
+def sinc(input):
+    x = _floatify(input)
+    px = x * math.pi
+    safe = where(x == 0, x + 1, px)
+    return where(x == 0, x * 0 + 1, sin(safe) / safe)
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    x = input
+    fi = xp_of(x._data).finfo(x.dtype.np) if x.dtype.is_floating_point else None
+    if fi is None:
+        return x.clone()
+    posinf = fi.max if posinf is None else posinf
+    neginf = fi.min if neginf is None else neginf
+    x = where(x.isnan(), U.as_tensor_like(float(nan), x).to(x.dtype), x)
+    x = where(x == math.inf, U.as_tensor_like(float(posinf), x).to(x.dtype), x)
+    return where(x == -math.inf, U.as_tensor_like(float(neginf), x).to(x.dtype), x)
+
+
+# ------------------------------------------------------------------------------------------
+# comparisons and logical ops (not differentiable)
+# ------------------------------------------------------------------------------------------
+def _cmp(name):
+    def fn(input, other, *, out=None):
+        a, b, _ = binary_operands(input, other)
+        try:
+            r = getattr(xp_of(a._data), name)(a._data, b._data)
+        except ValueError:
+            raise U.broadcast_error(a.shape, b.shape) from None
+        return _out(U.Tensor._make(xp_of(a._data).asarray(r), None), out)
+
+    fn.__name__ = name
+    return fn
+
+
+eq = _cmp("equal")
+ne = not_equal = _cmp("not_equal")
+lt = less = _cmp("less")
+le = less_equal = _cmp("less_equal")
+gt = greater = _cmp("greater")
+ge = greater_equal = _cmp("greater_equal")
+
+
+def _logical(name):
+    def fn(input, other=None):
+        xp = xp_of(input._data)
+        if other is None:
+            return U.Tensor._make(xp.asarray(getattr(xp, name)(input._data)), None)
+        o = other._data if isinstance(other, U.Tensor) else other
+        return U.Tensor._make(xp.asarray(getattr(xp, name)(input._data, o)), None)
+
+    fn.__name__ = name
+    return fn
+
+
+logical_and = _logical("logical_and")
+logical_or = _logical("logical_or")
+logical_xor = _logical("logical_xor")
+logical_not = _logical("logical_not")
+
+
+def _bitwise(name):
+    def fn(input, other=None):
+        if input.dtype.is_floating_point:
+            raise RuntimeError(f'"{name}_cpu" not implemented for \'{input.dtype.name.capitalize()}\'')
+        xp = xp_of(input._data)
+        if other is None:
+            return U.Tensor._make(xp.asarray(getattr(xp, name)(input._data)), None)
+        a, b, _ = binary_operands(input, other)
+        return U.Tensor._make(xp.asarray(getattr(xp, name)(a._data, b._data)), None)
+
+    fn.__name__ = name
+    return fn
+
+
+bitwise_and = _bitwise("bitwise_and")
+bitwise_or = _bitwise("bitwise_or")
+bitwise_xor = _bitwise("bitwise_xor")
+bitwise_not = _bitwise("invert")
+
+
+def isnan(input):
+    return U.Tensor._make(xp_of(input._data).isnan(input._data), None) if input.dtype.is_floating_point \
+        else U.Tensor._make(xp_of(input._data).zeros(input.shape, bool), None)
+
+
+def isinf(input):
+    return U.Tensor._make(xp_of(input._data).isinf(input._data), None) if input.dtype.is_floating_point \
+        else U.Tensor._make(xp_of(input._data).zeros(input.shape, bool), None)
+
+
+def isposinf(input):
+    return U.Tensor._make(xp_of(input._data).isposinf(input._data), None)
+
+
+def isneginf(input):
+    return U.Tensor._make(xp_of(input._data).isneginf(input._data), None)
+
+
+def isfinite(input):
+    return U.Tensor._make(xp_of(input._data).isfinite(input._data), None) if input.dtype.is_floating_point \
+        else U.Tensor._make(xp_of(input._data).ones(input.shape, bool), None)
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """``|input - other| <= atol + rtol * |other|``."""
+    a, b, _ = binary_operands(input, other)
+    xp = xp_of(a._data)
+    return U.Tensor._make(xp.asarray(xp.isclose(a._data, b._data, rtol=rtol, atol=atol,
+                                                equal_nan=equal_nan)), None)
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+    return bool(isclose(input, other, rtol, atol, equal_nan).all())
+
+
+def equal(input, other) -> bool:
+    """True when both have the same shape and elements."""
+    if tuple(input.shape) != tuple(other.shape):
+        return False
+    return bool((input._data == other._data).all())

@@ -1,0 +1,668 @@
+"""Indexing: ``__getitem__``/``__setitem__`` (basic and advanced), gather/scatter,
+index_select/index_add, masked_select, take_along_dim, nonzero, sort/topk, unique, bincount."""
+from __future__ import annotations
+
+import builtins
+from collections import namedtuple
+
+from .. import _dtype as D
+from .._backend import xp_of
+from ..autograd.function import Op
+from . import _util as U
+from ._util import norm_dim
+
+
+# ------------------------------------------------------------------------------------------
+# keys
+# ------------------------------------------------------------------------------------------
+def convert_key(key, shape, xp):
+    """A user index as a numpy/cupy index, with torch's bounds errors.
+
+    Returns ``(key, advanced)``."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    out = []
+    advanced = False
+    dim = 0
+    n_real = builtins.sum(
+        1 for k in key if k is not None and k is not Ellipsis and not (
+            isinstance(k, U.Tensor) and k.dtype is D.bool_ or str(getattr(k, "dtype", "")) == "bool")
+    ) + builtins.sum(
+        (k.ndim if isinstance(k, U.Tensor) else 0) for k in key
+        if isinstance(k, U.Tensor) and k.dtype is D.bool_
+    )
+    for k in key:
+        if k is None:
+            out.append(None)
+            continue
+        if k is Ellipsis:
+            out.append(Ellipsis)
+            dim = len(shape) - (n_real - dim) if dim <= len(shape) else dim
+            continue
+        if isinstance(k, bool):
+            out.append(k)
+            advanced = True
+            continue
+        if isinstance(k, U.Tensor):
+            arr = k._data
+            if k.dtype is D.bool_:
+                _check_mask(arr, shape, dim)
+                out.append(arr)
+                advanced = True
+                dim += arr.ndim
+                continue
+            if k.dtype.is_floating_point:
+                raise IndexError(
+                    "tensors used as indices must be long, int, byte or bool tensors")
+            if arr.ndim == 0:
+                k = int(arr)
+            else:
+                _check_int_index(arr, shape, dim, xp)
+                out.append(arr.astype("int64", copy=False))
+                advanced = True
+                dim += 1
+                continue
+        if isinstance(k, (list, tuple)) or (hasattr(k, "__array__") and not isinstance(k, (int, slice))):
+            arr = xp.asarray(k._data if isinstance(k, U.Tensor) else
+                             (k if not isinstance(k, (list, tuple)) else _listify(k)))
+            if arr.dtype == bool:
+                _check_mask(arr, shape, dim)
+                out.append(arr)
+                dim += arr.ndim
+            else:
+                if arr.dtype.kind == "f":
+                    raise IndexError(
+                        "tensors used as indices must be long, int, byte or bool tensors")
+                if arr.size == 0:
+                    arr = arr.astype("int64")
+                _check_int_index(arr, shape, dim, xp)
+                out.append(arr)
+                dim += 1
+            advanced = True
+            continue
+        if isinstance(k, slice):
+            if k.step is not None and int(k.step) <= 0:
+                raise ValueError("step must be greater than zero")
+            out.append(slice(_idx(k.start), _idx(k.stop), _idx(k.step)))
+            dim += 1
+            continue
+        try:
+            i = k.__index__()
+        except (AttributeError, TypeError):
+            raise IndexError(
+                "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
+                "are valid indices (got " + type(k).__name__ + ")"
+            ) from None
+        if dim >= len(shape):
+            raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
+        size = shape[dim]
+        if not -size <= i < size:
+            raise IndexError(f"index {i} is out of bounds for dimension {dim} with size {size}")
+        out.append(i)
+        dim += 1
+    if dim > len(shape):
+        raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
+    return tuple(out), advanced
+
+
+def _listify(k):
+    return [x.item() if isinstance(x, U.Tensor) else x for x in k]
+
+
+def _idx(v):
+    if v is None:
+        return None
+    return v.__index__() if not isinstance(v, U.Tensor) else int(v)
+
+
+def _check_int_index(arr, shape, dim, xp):
+    if dim >= len(shape):
+        raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
+    size = shape[dim]
+    if arr.size:
+        lo, hi = int(arr.min()), int(arr.max())
+        if hi >= size or lo < -size:
+            bad = hi if hi >= size else lo
+            raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+
+
+def _check_mask(arr, shape, dim):
+    for j, s in enumerate(arr.shape):
+        if dim + j >= len(shape) or shape[dim + j] != s:
+            have = shape[dim + j] if dim + j < len(shape) else None
+            raise IndexError(
+                f"The shape of the mask [{', '.join(map(str, arr.shape))}] at index {j} does not "
+                f"match the shape of the indexed tensor [{', '.join(map(str, shape))}] at index {dim + j}"
+                if have is not None else f"too many indices for tensor of dimension {len(shape)}"
+            )
+
+
+class BasicIndex(Op):
+    """``x[key]``; with advanced parts the result is a copy, otherwise a view."""
+
+    _view = True
+
+    @staticmethod
+    def forward(ctx, a, key):
+        ctx.key, ctx.shape = key, a.shape
+        return a[key]
+
+    @staticmethod
+    def backward(ctx, g):
+        return (IndexScatter.apply(g, key=ctx.key, shape=ctx.shape),)
+
+
+class IndexScatter(Op):
+    """Adjoint of indexing: zeros of ``shape`` with ``g`` added at ``key`` (duplicates add up)."""
+
+    @staticmethod
+    def forward(ctx, g, key, shape):
+        xp = xp_of(g)
+        ctx.key = key
+        out = xp.zeros(shape, g.dtype)
+        if _is_basic(key):
+            out[key] = g
+        else:
+            _add_at(xp, out, key, g)
+        return out
+
+    @staticmethod
+    def backward(ctx, gg):
+        return (BasicIndex.apply(gg, key=ctx.key),)
+
+
+def _add_at(xp, out, key, g):
+    if xp.__name__ == "numpy":
+        xp.add.at(out, key, g)
+    else:  # cupy
+        import cupyx  # pragma: no cover
+
+        cupyx.scatter_add(out, key, g)
+
+
+def _is_basic(key) -> bool:
+    for k in key:
+        if not (k is None or k is Ellipsis or isinstance(k, (int, slice))):
+            return False
+    return True
+
+
+def getitem(x, key):
+    xp = xp_of(x._data)
+    k, adv = convert_key(key, x._data.shape, xp)
+    return BasicIndex.apply(x, key=k)
+
+
+class IndexPut(Op):
+    """Out-of-place ``x[key] = v`` (``accumulate``: ``x[key] += v``)."""
+
+    @staticmethod
+    def forward(ctx, a, v, key, accumulate):
+        xp = xp_of(a)
+        ctx.key = key
+        ctx.vshape = v.shape
+        ctx.accumulate = accumulate
+        out = a.copy()
+        if accumulate:
+            _add_at(xp, out, key, xp.broadcast_to(v, out[key].shape))
+        else:
+            out[key] = v
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        n = ctx.needs_input_grad
+        ga = gv = None
+        if n[0]:
+            ga = g if ctx.accumulate else IndexPut.apply(
+                g, U.Tensor._make(xp_of(g._data).zeros((), g._data.dtype), None),
+                key=ctx.key, accumulate=False)
+        if n[1]:
+            gv = U.unbroadcast(BasicIndex.apply(g, key=ctx.key), ctx.vshape)
+        return ga, gv
+
+
+def setitem(x, key, value):
+    """``x[key] = value``: an in-place write, differentiable w.r.t. both."""
+    from ..autograd.grad_mode import GradMode
+
+    xp = xp_of(x._data)
+    k, adv = convert_key(key, x._data.shape, xp)
+    if not isinstance(value, U.Tensor):
+        value = U.Tensor._make(xp.asarray(value, dtype=x.dtype.np), None)
+    else:
+        U.same_device(x, value)
+        if value.dtype is not x.dtype:
+            value = value.to(x.dtype)
+    x._check_inplace()
+    recording = GradMode.enabled and (x._rg or value._rg)
+    target_shape = x._data[k].shape
+    if value._data.shape != target_shape:
+        try:
+            xp.broadcast_shapes(value._data.shape, target_shape)
+        except ValueError:
+            raise RuntimeError(
+                f"shape mismatch: value tensor of shape [{', '.join(map(str, value.shape))}] cannot "
+                f"be broadcast to indexing result of shape [{', '.join(map(str, target_shape))}]"
+            ) from None
+    if not recording:
+        x._data[k] = value._data
+        x._vc[0] += 1
+        return x
+    res = IndexPut.apply(x, value, key=k, accumulate=False)
+    x._data[...] = res._data
+    x._vc[0] += 1
+    x._adopt(res)
+    return x
+
+
+# ------------------------------------------------------------------------------------------
+# gather / scatter family
+# ------------------------------------------------------------------------------------------
+class Gather(Op):
+    @staticmethod
+    def forward(ctx, a, idx, dim):
+        ctx.idx, ctx.dim, ctx.shape = idx, dim, a.shape
+        return xp_of(a).take_along_axis(a, idx, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ScatterAdd.apply(U.Tensor._make(xp_of(g._data).zeros(ctx.shape, g._data.dtype), None),
+                                g, idx=ctx.idx, dim=ctx.dim), None
+
+
+def _scatter_key(xp, idx, dim):
+    """Index tuple addressing ``out[..., idx, ...]`` along ``dim`` for each element of idx."""
+    grids = list(xp.indices(idx.shape, sparse=True))
+    grids[dim] = idx
+    return tuple(grids)
+
+
+class ScatterAdd(Op):
+    """``out = a; out[..., idx[i], ...] += src[i]`` along ``dim``."""
+
+    @staticmethod
+    def forward(ctx, a, src, idx, dim):
+        xp = xp_of(a)
+        ctx.idx, ctx.dim = idx, dim
+        out = a.copy()
+        src = src[tuple(slice(0, s) for s in idx.shape)]
+        _add_at(xp, out, _scatter_key(xp, idx, dim), src)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        n = ctx.needs_input_grad
+        gs = None
+        if n[1]:
+            gs = U.Tensor._make(ctx.idx, None)
+            gs = Gather.apply(g, gs, dim=ctx.dim)
+        return (g if n[0] else None), gs
+
+
+class Scatter(Op):
+    """``out = a; out[..., idx[i], ...] = src[i]`` along ``dim`` (last write wins)."""
+
+    @staticmethod
+    def forward(ctx, a, src, idx, dim, reduce):
+        xp = xp_of(a)
+        ctx.idx, ctx.dim = idx, dim
+        out = a.copy()
+        key = _scatter_key(xp, idx, dim)
+        src = xp.broadcast_to(src, idx.shape) if src.ndim == 0 else src[tuple(slice(0, s) for s in idx.shape)]
+        if reduce is None:
+            out[key] = src
+        elif reduce == "add":
+            _add_at(xp, out, key, src)
+        elif reduce == "multiply":
+            xp.multiply.at(out, key, src)
+        else:
+            raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce}")
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        n = ctx.needs_input_grad
+        idx = U.Tensor._make(ctx.idx, None)
+        ga = gs = None
+        if n[0]:
+            ga = Scatter.apply(g, U.Tensor._make(xp_of(g._data).zeros((), g._data.dtype), None),
+                               idx, dim=ctx.dim, reduce=None)
+        if n[1]:
+            gs = Gather.apply(g, idx, dim=ctx.dim)
+        return ga, gs, None
+
+
+def _check_index_tensor(index, name):
+    if not isinstance(index, U.Tensor) or index.dtype is not D.int64:
+        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+
+
+def gather(input, dim, index, *, sparse_grad=False):
+    """``out[i][j] = input[index[i][j]][j]`` (dim 0), etc."""
+    _check_index_tensor(index, "gather")
+    d = norm_dim(dim, input.ndim)
+    if index.ndim != input.ndim and not (index.ndim <= 1 and input.ndim <= 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    _check_int_index(index._data, input.shape, d, xp_of(index._data)) if input.ndim else None
+    if input.ndim == 0:
+        return input.reshape(1)[index.reshape(-1)].reshape(index.shape)
+    return Gather.apply(input, index, dim=d)
+
+
+def take_along_dim(input, indices, dim=None):
+    if dim is None:
+        return input.reshape(-1)[indices.reshape(-1)]
+    d = norm_dim(dim, input.ndim)
+    shape = list(U.broadcast_shapes(tuple(s for i, s in enumerate(input.shape) if i != d),
+                                    tuple(s for i, s in enumerate(indices.shape) if i != d)))
+    s_in = shape.copy()
+    s_in.insert(d, input.shape[d])
+    s_ix = shape.copy()
+    s_ix.insert(d, indices.shape[d])
+    return Gather.apply(input.expand(tuple(s_in)), indices.expand(tuple(s_ix)), dim=d)
+
+
+def scatter(input, dim, index, src=None, *, value=None, reduce=None):
+    _check_index_tensor(index, "scatter")
+    d = norm_dim(dim, input.ndim)
+    if src is None:
+        src = value
+    if not isinstance(src, U.Tensor):
+        src = U.Tensor._make(xp_of(input._data).asarray(src, dtype=input.dtype.np), None)
+    elif src.dtype is not input.dtype:
+        raise RuntimeError(
+            "scatter(): Expected self.dtype to be equal to src.dtype")
+    _check_int_index(index._data, input.shape, d, xp_of(index._data))
+    return Scatter.apply(input, src, index, dim=d, reduce=reduce)
+
+
+def scatter_add(input, dim, index, src):
+    _check_index_tensor(index, "scatter_add")
+    d = norm_dim(dim, input.ndim)
+    _check_int_index(index._data, input.shape, d, xp_of(index._data))
+    return ScatterAdd.apply(input, src, index, dim=d)
+
+
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+    """Reduce ``src`` into ``input`` at ``index`` with sum/prod/mean/amax/amin."""
+    xp = xp_of(input._data)
+    d = norm_dim(dim, input.ndim)
+    if reduce == "sum":
+        base = input if include_self else scatter(input, d, index, value=0.0)
+        return scatter_add(base, d, index, src)
+    if reduce == "mean":
+        base = input if include_self else scatter(input, d, index, value=0.0)
+        s = scatter_add(base, d, index, src)
+        cnt = scatter_add(U.Tensor._make(xp.full(input.shape, 1.0 if include_self else 0.0,
+                                                 input.dtype.np), None), d, index,
+                          U.Tensor._make(xp.ones(index.shape, input.dtype.np), None))
+        cnt = cnt.masked_fill(cnt == 0, 1)
+        return s / cnt if input.dtype.is_floating_point else s // cnt
+    with_grad = input._rg or src._rg
+    key = _scatter_key(xp, index._data, d)
+    out = input._data.copy()
+    if not include_self:
+        fill = {"prod": 1, "amax": -xp.inf, "amin": xp.inf}[reduce]
+        out[key] = fill
+    ufunc = {"prod": xp.multiply, "amax": xp.maximum, "amin": xp.minimum}[reduce]
+    ufunc.at(out, key, src._data[tuple(slice(0, s) for s in index.shape)])
+    if with_grad:
+        raise RuntimeError(f"scatter_reduce with reduce='{reduce}' is not differentiable in danlu")
+    return U.Tensor._make(out, None)
+
+
+def scatter_zeros_along(g, idx, dim, keepdim, shape):
+    """Gradient of picking ``idx`` along ``dim``: zeros with ``g`` placed at the indices."""
+    xp = xp_of(g._data)
+    ie = idx if keepdim else xp.expand_dims(idx, dim)
+    ge = g if keepdim else g.unsqueeze(dim)
+    zeros = U.Tensor._make(xp.zeros(shape, g._data.dtype), None)
+    return Scatter.apply(zeros, ge, U.Tensor._make(ie, None), dim=dim, reduce=None)
+
+
+def index_select(input, dim, index):
+    """Entries of ``input`` at the 1-D ``index`` along ``dim``."""
+    if index.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    d = norm_dim(dim, input.ndim)
+    if input.ndim == 0:
+        return input.reshape(1)[index.reshape(-1)].reshape(index.shape)
+    key = (slice(None),) * d + (index.reshape(-1),)
+    return getitem(input, key)
+
+
+def index_add(input, dim, index, source, *, alpha=1):
+    d = norm_dim(dim, input.ndim)
+    if alpha != 1:
+        source = source * alpha
+    key = (slice(None),) * d + (index._data,)
+    _check_int_index(index._data, input.shape, d, xp_of(index._data))
+    return IndexPut.apply(input, source, key=key, accumulate=True)
+
+
+def index_copy(input, dim, index, source):
+    d = norm_dim(dim, input.ndim)
+    key = (slice(None),) * d + (index._data,)
+    return IndexPut.apply(input, source, key=key, accumulate=False)
+
+
+def index_fill(input, dim, index, value):
+    d = norm_dim(dim, input.ndim)
+    key = (slice(None),) * d + (index._data,)
+    v = value if isinstance(value, U.Tensor) else U.Tensor._make(
+        xp_of(input._data).asarray(value, dtype=input.dtype.np), None)
+    return IndexPut.apply(input, v, key=key, accumulate=False)
+
+
+def index_put(input, indices, values, accumulate=False):
+    xp = xp_of(input._data)
+    key, _ = convert_key(tuple(indices), input.shape, xp)
+    if not isinstance(values, U.Tensor):
+        values = U.Tensor._make(xp.asarray(values, dtype=input.dtype.np), None)
+    return IndexPut.apply(input, values, key=key, accumulate=accumulate)
+
+
+def masked_select(input, mask):
+    shape = U.broadcast_shapes(input.shape, mask.shape)
+    return getitem(input.expand(shape), mask.expand(shape))
+
+
+def masked_scatter(input, mask, source):
+    shape = U.broadcast_shapes(input.shape, mask.shape)
+    m = mask.expand(shape)
+    n = int(m._data.sum())
+    return IndexPut.apply(input.expand(shape).contiguous(), source.reshape(-1)[:n],
+                          key=(m._data,), accumulate=False)
+
+
+def nonzero(input, *, as_tuple=False):
+    xp = xp_of(input._data)
+    nz = xp.nonzero(input._data) if input.ndim else xp.nonzero(input._data.reshape(1))
+    if as_tuple:
+        return tuple(U.Tensor._make(a.astype("int64"), None) for a in nz)
+    return U.Tensor._make(xp.stack(nz, axis=1).astype("int64") if nz else
+                          xp.zeros((0, 0), "int64"), None)
+
+
+def argwhere(input):
+    return nonzero(input)
+
+
+# ------------------------------------------------------------------------------------------
+# sorting and friends
+# ------------------------------------------------------------------------------------------
+SortResult = namedtuple("sort", ["values", "indices"])
+
+
+def _stable_order(xp, a, dim, descending):
+    if descending:
+        # stable descending: sort the negation's order for numbers; NaN first as torch puts it last?
+        # torch puts NaN as the largest value, so it comes first when descending
+        if a.dtype.kind == "b":
+            key = ~a
+        elif a.dtype.kind == "u":
+            key = a.max() - a if a.size else a
+        elif a.dtype.kind == "f":
+            key = xp.where(xp.isnan(a), -xp.inf, -a)
+            nanm = xp.isnan(a)
+            order = xp.argsort(key, axis=dim, kind="stable")
+            # put NaNs in front keeping stability
+            nan_first = xp.argsort(~xp.take_along_axis(nanm, order, axis=dim), axis=dim, kind="stable")
+            return xp.take_along_axis(order, nan_first, axis=dim)
+        else:
+            key = -a
+        return xp.argsort(key, axis=dim, kind="stable")
+    return xp.argsort(a, axis=dim, kind="stable")
+
+
+def sort(input, dim=-1, descending=False, stable=False):
+    xp = xp_of(input._data)
+    if input.ndim == 0:
+        return SortResult(input.clone(), U.Tensor._make(xp.asarray(0), None))
+    d = norm_dim(dim, input.ndim)
+    order = _stable_order(xp, input._data, d, descending)
+    idx = U.Tensor._make(order.astype("int64", copy=False), None)
+    return SortResult(Gather.apply(input, idx, dim=d), idx)
+
+
+def argsort(input, dim=-1, descending=False, stable=False):
+    return sort(input, dim, descending, stable).indices
+
+
+def msort(input):
+    return sort(input, 0).values
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):
+    xp = xp_of(input._data)
+    d = norm_dim(dim, input.ndim) if input.ndim else 0
+    size = input.shape[d] if input.ndim else 1
+    if not 0 <= k <= size:
+        raise RuntimeError("selected index k out of range")
+    if input.ndim == 0:
+        return namedtuple("topk", ["values", "indices"])(input.clone(), U.Tensor._make(xp.asarray(0), None))
+    order = _stable_order(xp, input._data, d, largest)
+    order = xp.take(order, xp.arange(k), axis=d)
+    idx = U.Tensor._make(order.astype("int64", copy=False), None)
+    return namedtuple("topk", ["values", "indices"])(Gather.apply(input, idx, dim=d), idx)
+
+
+def kthvalue(input, k, dim=-1, keepdim=False):
+    xp = xp_of(input._data)
+    d = norm_dim(dim, input.ndim) if input.ndim else 0
+    size = input.shape[d] if input.ndim else 1
+    if not 1 <= k <= size:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+    order = xp.argsort(input._data, axis=d, kind="stable")
+    idx = xp.take(order, [k - 1], axis=d)
+    idx_t = U.Tensor._make(idx.astype("int64"), None)
+    vals = Gather.apply(input, idx_t, dim=d)
+    if not keepdim:
+        vals = vals.squeeze(d)
+        idx_t = idx_t.squeeze(d)
+    return namedtuple("kthvalue", ["values", "indices"])(vals, idx_t)
+
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    xp = xp_of(input._data)
+    if dim is None:
+        u, inv, cnt = xp.unique(input._data.reshape(-1), return_inverse=True, return_counts=True)
+        inv = inv.reshape(input.shape)
+    else:
+        d = norm_dim(dim, input.ndim)
+        u, inv, cnt = xp.unique(input._data, return_inverse=True, return_counts=True, axis=d)
+        inv = inv.reshape(-1)
+    res = [U.Tensor._make(u, None)]
+    if return_inverse:
+        res.append(U.Tensor._make(inv.astype("int64"), None))
+    if return_counts:
+        res.append(U.Tensor._make(cnt.astype("int64"), None))
+    return res[0] if len(res) == 1 else tuple(res)
+
+
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    xp = xp_of(input._data)
+    a = input._data.reshape(-1)
+    if a.size == 0:
+        keep = xp.zeros(0, bool)
+    else:
+        keep = xp.concatenate([xp.ones(1, bool), a[1:] != a[:-1]])
+    u = a[keep]
+    res = [U.Tensor._make(u, None)]
+    if return_inverse:
+        res.append(U.Tensor._make((xp.cumsum(keep) - 1).reshape(input.shape).astype("int64"), None))
+    if return_counts:
+        starts = xp.nonzero(keep)[0]
+        res.append(U.Tensor._make(xp.diff(xp.append(starts, a.size)).astype("int64"), None))
+    return res[0] if len(res) == 1 else tuple(res)
+
+
+def bincount(input, weights=None, minlength=0):
+    if input.ndim != 1 or input.dtype.is_floating_point:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    xp = xp_of(input._data)
+    if input.numel() and int(input._data.min()) < 0:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    w = None if weights is None else weights._data
+    r = xp.bincount(input._data, weights=w, minlength=minlength)
+    if w is None:
+        r = r.astype("int64")
+    elif weights.dtype is D.float32:
+        r = r.astype("float32")
+    return U.Tensor._make(r, None)
+
+
+def histc(input, bins=100, min=0, max=0):
+    xp = xp_of(input._data)
+    a = input._data
+    lo, hi = float(min), float(max)
+    if lo == hi and a.size:
+        lo, hi = float(a.min()), float(a.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    h, _ = xp.histogram(a, bins=bins, range=(lo, hi))
+    return U.Tensor._make(h.astype(a.dtype), None)
+
+
+def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None):
+    xp = xp_of(sorted_sequence._data)
+    side = side or ("right" if right else "left")
+    v = values._data if isinstance(values, U.Tensor) else xp.asarray(values)
+    s = sorted_sequence._data
+    if s.ndim == 1:
+        r = xp.searchsorted(s, v, side=side)
+    else:
+        r = xp.stack([xp.searchsorted(s[i], v[i], side=side) for i in range(s.shape[0])])
+    return U.Tensor._make(xp.asarray(r).astype("int32" if out_int32 else "int64"), None)
+
+
+def bucketize(input, boundaries, *, out_int32=False, right=False):
+    xp = xp_of(input._data)
+    r = xp.searchsorted(boundaries._data, input._data, side="right" if right else "left")
+    return U.Tensor._make(xp.asarray(r).astype("int32" if out_int32 else "int64"), None)
+
+
+def meshgrid(*tensors, indexing="ij"):
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    n = len(tensors)
+    shape = tuple(t.numel() for t in tensors)
+    if indexing == "xy" and n >= 2:
+        shape = (shape[1], shape[0]) + shape[2:]
+    out = []
+    for i, t_ in enumerate(tensors):
+        pos = i
+        if indexing == "xy" and n >= 2 and i < 2:
+            pos = 1 - i
+        s = [1] * n
+        s[pos] = t_.numel()
+        out.append(t_.reshape(tuple(s)).expand(shape))
+    return tuple(out)
+
+
+def cartesian_prod(*tensors):
+    grids = meshgrid(*tensors, indexing="ij")
+    from .shape import stack
+
+    return stack([g.reshape(-1) for g in grids], 1) if len(tensors) > 1 else tensors[0]

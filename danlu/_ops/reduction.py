@@ -1,0 +1,506 @@
+"""Reductions: sum, mean, prod, max/min (with indices), amax/amin, argmax/argmin, var/std,
+logsumexp, cumsum/cumprod, all/any/count_nonzero."""
+from __future__ import annotations
+
+import builtins
+from collections import namedtuple
+
+from .. import _dtype as D
+from .._backend import xp_of
+from ..autograd.function import Op
+from . import _util as U
+from ._util import norm_dim, norm_dims
+
+
+def _T():
+    return U.Tensor
+
+
+def _expand_back(g, shape, axes, keepdim):
+    """Broadcast a reduced gradient back over the reduced axes."""
+    if not keepdim and axes:
+        gs = list(g.shape)
+        for a in axes:
+            gs.insert(a, 1)
+        g = g.reshape(tuple(gs))
+    return g.expand(shape)
+
+
+class Sum(Op):
+    @staticmethod
+    def forward(ctx, a, axes, keepdim, dtype):
+        ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
+        return a.sum(axis=axes, keepdims=keepdim, dtype=dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (_expand_back(g, ctx.shape, ctx.axes, ctx.keepdim),)
+
+
+def _acc_dtype(x, dtype):
+    if dtype is not None:
+        return D.to_dtype(dtype)
+    if x._data.dtype.kind in "biu":
+        return D.int64
+    return None
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None):
+    """Sum over ``dim`` (int, tuple or None for all); bool/int inputs sum in int64."""
+    axes = norm_dims(dim, input._data.ndim)
+    dt = _acc_dtype(input, dtype)
+    if dt is not None and input._data.dtype != dt.np:
+        input = input.to(dt)
+    return Sum.apply(input, axes=axes, keepdim=keepdim, dtype=None)
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    return sum(input.masked_fill(input.isnan(), 0), dim, keepdim, dtype=dtype)
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None):
+    """``sum / N`` over ``dim``."""
+    if dtype is not None:
+        input = input.to(D.to_dtype(dtype))
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point or "
+            f"complex dtype. Got: {_tname(input.dtype)}"
+        )
+    axes = norm_dims(dim, input._data.ndim)
+    n = 1
+    for a in axes:
+        n *= input._data.shape[a]
+    s = Sum.apply(input, axes=axes, keepdim=keepdim, dtype=None)
+    return s / n if n else s * float("nan")
+
+
+def nanmean(input, dim=None, keepdim=False):
+    m = ~input.isnan()
+    return nansum(input, dim, keepdim) / m.sum(dim, keepdim=keepdim)
+
+
+def _tname(dt) -> str:
+    return {"int64": "Long", "int32": "Int", "bool": "Bool", "uint8": "Byte", "float32": "Float",
+            "float64": "Double", "float16": "Half", "int16": "Short", "int8": "Char"}[dt.name]
+
+
+class Prod(Op):
+    _save_in = (0,)
+    _save_out = True
+
+    @staticmethod
+    def forward(ctx, a, axis, keepdim):
+        ctx.axis, ctx.keepdim, ctx.shape = axis, keepdim, a.shape
+        return a.prod(axis=axis, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, out = ctx.saved_tensors
+        axes = tuple(range(a.ndim)) if ctx.axis is None else (ctx.axis,)
+        ge = _expand_back(g, ctx.shape, axes, ctx.keepdim)
+        oe = _expand_back(out, ctx.shape, axes, ctx.keepdim)
+        if not bool((a._data == 0).any()):
+            return (ge * oe / a,)
+        # with zeros: product of all the others, via exclusive cumulative products both ways
+        if ctx.axis is None:
+            flat = a.reshape(-1)
+            return ((ge.reshape(-1) * _prod_others(flat, 0)).reshape(ctx.shape),)
+        return (ge * _prod_others(a, ctx.axis),)
+
+
+def _prod_others(a, dim):
+    from .shape import cat, flip, narrow
+
+    n = a.shape[dim]
+    ones = a.narrow(dim, 0, 1) * 0 + 1
+    left = cat([ones, narrow(a, dim, 0, n - 1).cumprod(dim)], dim) if n > 1 else ones
+    ra = flip(a, (dim,))
+    right = cat([ones, narrow(ra, dim, 0, n - 1).cumprod(dim)], dim) if n > 1 else ones
+    return left * flip(right, (dim,))
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    """Product of elements (over one ``dim`` or all)."""
+    dt = _acc_dtype(input, dtype)
+    if dt is not None and input._data.dtype != dt.np:
+        input = input.to(dt)
+    axis = None if dim is None else norm_dim(dim, input._data.ndim)
+    if input._data.ndim == 0:
+        axis = None
+    return Prod.apply(input, axis=axis, keepdim=keepdim if axis is not None else False)
+
+
+class Amax(Op):
+    """Max over axes; the gradient is shared evenly among tied maxima (torch's rule)."""
+
+    _save_in = (0,)
+    _save_out = True
+
+    @staticmethod
+    def forward(ctx, a, axes, keepdim, mode):
+        ctx.axes, ctx.keepdim, ctx.shape = axes, keepdim, a.shape
+        if a.size == 0 and any(a.shape[i] == 0 for i in (axes or range(a.ndim))):
+            raise RuntimeError(
+                f"{mode}(): Expected reduction dim to be specified for input.numel() == 0. "
+                "Specify the reduction dim with the 'dim' argument."
+            )
+        f = a.max if mode in ("amax", "max") else a.min
+        return f(axis=axes, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, out = ctx.saved_tensors
+        oe = _expand_back(out, ctx.shape, ctx.axes, ctx.keepdim)
+        mask = (a == oe).to(g.dtype)
+        cnt = mask.sum(dim=ctx.axes, keepdim=True)
+        return (_expand_back(g, ctx.shape, ctx.axes, ctx.keepdim) * mask / cnt,)
+
+
+def amax(input, dim=(), keepdim=False):
+    axes = norm_dims(dim if dim != () else None, input._data.ndim)
+    return Amax.apply(input, axes=axes, keepdim=keepdim, mode="amax")
+
+
+def amin(input, dim=(), keepdim=False):
+    axes = norm_dims(dim if dim != () else None, input._data.ndim)
+    return Amax.apply(input, axes=axes, keepdim=keepdim, mode="amin")
+
+
+class SelectAlong(Op):
+    """Values picked by indices along ``dim`` (max/min/median/mode/kthvalue with dim)."""
+
+    @staticmethod
+    def forward(ctx, a, idx, dim, keepdim):
+        xp = xp_of(a)
+        ctx.idx, ctx.dim, ctx.keepdim, ctx.shape = idx, dim, keepdim, a.shape
+        ie = xp.expand_dims(idx, dim) if not keepdim else idx
+        out = xp.take_along_axis(a, ie, axis=dim)
+        return out if keepdim else xp.squeeze(out, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        from .indexing import scatter_zeros_along
+
+        return scatter_zeros_along(g, ctx.idx, ctx.dim, ctx.keepdim, ctx.shape), None
+
+
+MinMax = namedtuple("max", ["values", "indices"])
+
+
+def _minmax(input, dim, keepdim, which, other=None):
+    if other is not None and not isinstance(dim, int):
+        pass
+    if isinstance(dim, U.Tensor):  # torch.max(a, b) == maximum
+        from .elementwise import maximum, minimum
+
+        return maximum(input, dim) if which == "max" else minimum(input, dim)
+    if dim is None:
+        return Amax.apply(input, axes=tuple(range(input._data.ndim)), keepdim=False, mode=which)
+    xp = xp_of(input._data)
+    d = norm_dim(dim, input._data.ndim)
+    if input._data.ndim == 0:
+        return MinMax(input.clone(), U.Tensor._make(xp.asarray(0), None))
+    if input.shape[d] == 0:
+        raise IndexError(
+            f"{which}(): Expected reduction dim {d} to have non-zero size."
+        )
+    a = input._data
+    f = xp.argmax if which == "max" else xp.argmin
+    if a.dtype.kind == "f" and xp.isnan(a).any():
+        # NaN propagates: it wins the reduction, as in torch
+        idx = xp.argmax(xp.isnan(a), axis=d)
+        has = xp.isnan(a).any(axis=d)
+        idx = xp.where(has, idx, f(a, axis=d))
+    else:
+        idx = f(a, axis=d)
+    vals = SelectAlong.apply(input, U.Tensor._make(idx, None), dim=d, keepdim=keepdim)
+    if keepdim:
+        idx = xp.expand_dims(idx, d)
+    return MinMax(vals, U.Tensor._make(idx.astype("int64", copy=False), None))
+
+
+def max(input, dim=None, keepdim=False):
+    """``max(x)`` -> scalar; ``max(x, dim)`` -> (values, indices); ``max(x, y)`` -> maximum."""
+    return _minmax(input, dim, keepdim, "max")
+
+
+def min(input, dim=None, keepdim=False):
+    return _minmax(input, dim, keepdim, "min")
+
+
+def argmax(input, dim=None, keepdim=False):
+    xp = xp_of(input._data)
+    if dim is None:
+        r = xp.argmax(input._data.reshape(-1))
+        if keepdim:
+            r = r.reshape((1,) * input._data.ndim)
+        return U.Tensor._make(xp.asarray(r, dtype="int64"), None)
+    return _minmax(input, dim, keepdim, "max").indices
+
+
+def argmin(input, dim=None, keepdim=False):
+    xp = xp_of(input._data)
+    if dim is None:
+        r = xp.argmin(input._data.reshape(-1))
+        if keepdim:
+            r = r.reshape((1,) * input._data.ndim)
+        return U.Tensor._make(xp.asarray(r, dtype="int64"), None)
+    return _minmax(input, dim, keepdim, "min").indices
+
+
+class Var(Op):
+    """``sum((x - mean)^2) / (N - correction)``; backward ``2 (x - mean) / (N - correction)``."""
+
+    _save_in = (0,)
+
+    @staticmethod
+    def forward(ctx, a, axes, correction, keepdim):
+        n = 1
+        for ax in axes:
+            n *= a.shape[ax]
+        ctx.axes, ctx.keepdim, ctx.shape, ctx.den = axes, keepdim, a.shape, builtins.max(n - correction, 0)
+        xp = xp_of(a)
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            return xp.var(a, axis=axes, ddof=correction, keepdims=keepdim) if n - correction > 0 \
+                else xp.full(xp.sum(a, axis=axes, keepdims=keepdim).shape, xp.nan, a.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        m = a.mean(dim=ctx.axes, keepdim=True)
+        ge = _expand_back(g, ctx.shape, ctx.axes, ctx.keepdim)
+        return (ge * (a - m) * (2.0 / ctx.den if ctx.den else float("nan")),)
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    if unbiased is None:
+        return 1
+    return 1 if unbiased else 0
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Variance with Bessel's correction by default (``correction=1``)."""
+    if isinstance(dim, bool):
+        unbiased, dim = dim, None
+    axes = norm_dims(dim, input._data.ndim)
+    return Var.apply(input, axes=axes, correction=_correction(unbiased, correction), keepdim=keepdim)
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """``sqrt(var)``."""
+    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return (var(input, dim, unbiased, keepdim, correction=correction),
+            mean(input, dim, keepdim))
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return (std(input, dim, unbiased, keepdim, correction=correction),
+            mean(input, dim, keepdim))
+
+
+class LogSumExp(Op):
+    """``m + log(sum(exp(x - m)))`` with ``m = max(x)`` (stable); backward ``g * softmax(x)``."""
+
+    _save_in = (0,)
+    _save_out = True
+
+    @staticmethod
+    def forward(ctx, a, axes, keepdim):
+        xp = xp_of(a)
+        ctx.axes, ctx.keepdim, ctx.shape = axes, keepdim, a.shape
+        m = a.max(axis=axes, keepdims=True) if a.size else xp.zeros((1,) * a.ndim, a.dtype)
+        m = xp.where(xp.isfinite(m), m, 0)
+        with xp.errstate(divide="ignore"):
+            out = xp.log(xp.exp(a - m).sum(axis=axes, keepdims=True)) + m
+        return out if keepdim else out.reshape(tuple(s for i, s in enumerate(a.shape) if i not in axes))
+
+    @staticmethod
+    def backward(ctx, g):
+        a, out = ctx.saved_tensors
+        oe = _expand_back(out, ctx.shape, ctx.axes, ctx.keepdim)
+        return (_expand_back(g, ctx.shape, ctx.axes, ctx.keepdim) * (a - oe).exp(),)
+
+
+def logsumexp(input, dim, keepdim=False):
+    if not input.dtype.is_floating_point:
+        input = input.to(D.get_default_dtype())
+    axes = norm_dims(dim, input._data.ndim)
+    return LogSumExp.apply(input, axes=axes, keepdim=keepdim)
+
+
+class Cumsum(Op):
+    @staticmethod
+    def forward(ctx, a, dim):
+        ctx.dim = dim
+        return xp_of(a).cumsum(a, axis=dim) if a.ndim else a.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        from .shape import flip
+
+        if g.ndim == 0:
+            return (g,)
+        return (flip(flip(g, (ctx.dim,)).cumsum(ctx.dim), (ctx.dim,)),)
+
+
+def cumsum(input, dim, *, dtype=None):
+    dt = _acc_dtype(input, dtype)
+    if dt is not None and input._data.dtype != dt.np:
+        input = input.to(dt)
+    return Cumsum.apply(input, dim=norm_dim(dim, input._data.ndim) if input._data.ndim else 0)
+
+
+class Cumprod(Op):
+    _save_in = (0,)
+    _save_out = True
+
+    @staticmethod
+    def forward(ctx, a, dim):
+        ctx.dim = dim
+        return xp_of(a).cumprod(a, axis=dim) if a.ndim else a.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        from .shape import flip
+
+        a, out = ctx.saved_tensors
+        if g.ndim == 0:
+            return (g,)
+        d = ctx.dim
+        if not bool((a._data == 0).any()):
+            # dL/da_i = sum_{j>=i} g_j out_j / a_i
+            rc = flip(flip(g * out, (d,)).cumsum(d), (d,))
+            return (rc / a,)
+        # zeros present: O(n^2) exact form along dim, d out_j / d a_i = prod_{k<=j, k!=i} a_k
+        n = a.shape[d]
+        cols = []
+        for i in range(n):
+            ai = a.narrow(d, i, 1)
+            ones = ai * 0 + 1
+            parts = [a.narrow(d, 0, i), ones, a.narrow(d, i + 1, n - i - 1)]
+            from .shape import cat
+
+            repl = cat([p for p in parts if p.shape[d] > 0], d)
+            cp = repl.cumprod(d)
+            mask_shape = [1] * a.ndim
+            mask_shape[d] = n
+            xp = xp_of(a._data)
+            m = U.Tensor._make((xp.arange(n) >= i).reshape(mask_shape).astype(a._data.dtype), None)
+            cols.append((g * cp * m).sum(d, keepdim=True))
+        from .shape import cat
+
+        return (cat(cols, d),)
+
+
+def cumprod(input, dim, *, dtype=None):
+    dt = _acc_dtype(input, dtype)
+    if dt is not None and input._data.dtype != dt.np:
+        input = input.to(dt)
+    return Cumprod.apply(input, dim=norm_dim(dim, input._data.ndim) if input._data.ndim else 0)
+
+
+def _cum_extreme(input, dim, which):
+    xp = xp_of(input._data)
+    d = norm_dim(dim, input._data.ndim)
+    a = input._data
+    acc = xp.maximum if which == "max" else xp.minimum
+    vals = acc.accumulate(a, axis=d)
+    # index of the last element equal to the running extreme (torch's choice)
+    n = a.shape[d]
+    shape = [1] * a.ndim
+    shape[d] = n
+    ar = xp.arange(n).reshape(shape)
+    hit = xp.where(a == vals, ar, -1)
+    idx = xp.maximum.accumulate(hit, axis=d)
+    values = SelectAlong.apply(input, U.Tensor._make(idx, None), dim=d, keepdim=True)
+    return namedtuple("cummax", ["values", "indices"])(values, U.Tensor._make(idx.astype("int64"), None))
+
+
+def cummax(input, dim):
+    return _cum_extreme(input, dim, "max")
+
+
+def cummin(input, dim):
+    return _cum_extreme(input, dim, "min")
+
+
+def logcumsumexp(input, dim):
+    d = norm_dim(dim, input.ndim)
+    m = input.detach().amax(dim=d, keepdim=True)
+    m = m.masked_fill(~m.isfinite(), 0)
+    return (input - m).exp().cumsum(d).log() + m
+
+
+def all(input, dim=None, keepdim=False):
+    xp = xp_of(input._data)
+    axes = None if dim is None else norm_dims(dim, input._data.ndim)
+    return U.Tensor._make(xp.asarray(xp.all(input._data, axis=axes, keepdims=keepdim)), None)
+
+
+def any(input, dim=None, keepdim=False):
+    xp = xp_of(input._data)
+    axes = None if dim is None else norm_dims(dim, input._data.ndim)
+    return U.Tensor._make(xp.asarray(xp.any(input._data, axis=axes, keepdims=keepdim)), None)
+
+
+def count_nonzero(input, dim=None):
+    xp = xp_of(input._data)
+    axes = None if dim is None else norm_dims(dim, input._data.ndim)
+    return U.Tensor._make(xp.asarray(xp.count_nonzero(input._data, axis=axes), dtype="int64"), None)
+
+
+def median(input, dim=None, keepdim=False):
+    """Lower median (torch's): the element at index ``(n - 1) // 2`` of the sorted values."""
+    xp = xp_of(input._data)
+    if dim is None:
+        flat = input.reshape(-1)
+        n = flat.shape[0]
+        idx = xp.argsort(flat._data, kind="stable")[(n - 1) // 2]
+        return flat[int(idx)]
+    d = norm_dim(dim, input._data.ndim)
+    n = input.shape[d]
+    order = xp.argsort(input._data, axis=d, kind="stable")
+    idx = xp.take(order, [(n - 1) // 2], axis=d).squeeze(d)
+    vals = SelectAlong.apply(input, U.Tensor._make(idx, None), dim=d, keepdim=keepdim)
+    if keepdim:
+        idx = xp.expand_dims(idx, d)
+    return namedtuple("median", ["values", "indices"])(vals, U.Tensor._make(idx.astype("int64"), None))
+
+
+def mode(input, dim=-1, keepdim=False):
+    """Most frequent value along ``dim`` (the smallest among ties) and an index of it."""
+    xp = xp_of(input._data)
+    d = norm_dim(dim, input._data.ndim)
+    a = xp.moveaxis(input._data, d, -1)
+    s = xp.sort(a, axis=-1)
+    n = s.shape[-1]
+    # run lengths: count equal neighbours
+    best_val = s[..., 0].copy()
+    best_cnt = xp.zeros(s.shape[:-1], dtype="int64")
+    run = xp.zeros(s.shape[:-1], dtype="int64")
+    for i in range(n):
+        if i > 0:
+            same = s[..., i] == s[..., i - 1]
+            run = xp.where(same, run + 1, 1)
+        else:
+            run = run + 1
+        better = run > best_cnt
+        best_cnt = xp.where(better, run, best_cnt)
+        best_val = xp.where(better, s[..., i], best_val)
+    eq = a == best_val[..., None]
+    idx = (n - 1) - xp.argmax(eq[..., ::-1], axis=-1)
+    vals = SelectAlong.apply(input, U.Tensor._make(idx, None), dim=d, keepdim=keepdim)
+    if keepdim:
+        idx = xp.expand_dims(idx, d)
+    return namedtuple("mode", ["values", "indices"])(vals, U.Tensor._make(idx.astype("int64"), None))
+
+
+def aminmax(input, *, dim=None, keepdim=False):
+    return namedtuple("aminmax", ["min", "max"])(
+        amin(input, () if dim is None else dim, keepdim), amax(input, () if dim is None else dim, keepdim))

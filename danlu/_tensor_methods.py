@@ -1,0 +1,357 @@
+"""Binds the functional ops to ``Tensor`` as methods, operators and in-place variants."""
+from __future__ import annotations
+
+from . import _dtype as D
+from ._ops import blas, elementwise as E, indexing as I, reduction as R, shape as S
+from ._tensor import Tensor
+
+
+def _bind(name, fn):
+    setattr(Tensor, name, fn)
+
+
+# -- operators -------------------------------------------------------------------------------
+_bind("__add__", lambda a, b: E.add(a, b))
+_bind("__radd__", lambda a, b: E.add(b, a))
+_bind("__sub__", lambda a, b: E.sub(a, b))
+_bind("__rsub__", lambda a, b: E.sub(b, a))
+_bind("__mul__", lambda a, b: E.mul(a, b))
+_bind("__rmul__", lambda a, b: E.mul(b, a))
+_bind("__truediv__", lambda a, b: E.div(a, b))
+_bind("__rtruediv__", lambda a, b: E.div(b, a))
+_bind("__floordiv__", lambda a, b: E.floor_divide(a, b))
+_bind("__rfloordiv__", lambda a, b: E.floor_divide(b, a))
+_bind("__mod__", lambda a, b: E.remainder(a, b))
+_bind("__rmod__", lambda a, b: E.remainder(b, a))
+_bind("__pow__", lambda a, b: E.pow(a, b))
+_bind("__rpow__", lambda a, b: E.pow(b, a))
+_bind("__matmul__", lambda a, b: blas.matmul(a, b))
+_bind("__rmatmul__", lambda a, b: blas.matmul(b, a))
+_bind("__neg__", lambda a: E.neg(a))
+_bind("__pos__", lambda a: a)
+_bind("__abs__", lambda a: E.abs(a))
+_bind("__invert__", lambda a: E.logical_not(a) if a.dtype is D.bool_ else E.bitwise_not(a))
+_bind("__and__", lambda a, b: E.logical_and(a, b) if a.dtype is D.bool_ else E.bitwise_and(a, b))
+_bind("__or__", lambda a, b: E.logical_or(a, b) if a.dtype is D.bool_ else E.bitwise_or(a, b))
+_bind("__xor__", lambda a, b: E.logical_xor(a, b) if a.dtype is D.bool_ else E.bitwise_xor(a, b))
+_bind("__rand__", lambda a, b: Tensor.__and__(a, b))
+_bind("__ror__", lambda a, b: Tensor.__or__(a, b))
+_bind("__rxor__", lambda a, b: Tensor.__xor__(a, b))
+_bind("__eq__", lambda a, b: E.eq(a, b) if _cmp_ok(b) else NotImplemented)
+_bind("__ne__", lambda a, b: E.ne(a, b) if _cmp_ok(b) else NotImplemented)
+_bind("__lt__", lambda a, b: E.lt(a, b))
+_bind("__le__", lambda a, b: E.le(a, b))
+_bind("__gt__", lambda a, b: E.gt(a, b))
+_bind("__ge__", lambda a, b: E.ge(a, b))
+
+
+def _cmp_ok(b) -> bool:
+    return isinstance(b, (Tensor, int, float, bool)) or hasattr(b, "__array__")
+
+
+# -- methods with the same signature as the function -----------------------------------------
+_SAME = {
+    E: ["add", "sub", "mul", "div", "true_divide", "floor_divide", "remainder", "fmod", "pow",
+        "float_power", "maximum", "minimum", "fmax", "fmin", "atan2", "arctan2", "lerp", "hypot",
+        "exp", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "sin", "cos", "tan",
+        "asin", "acos", "atan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "sigmoid",
+        "erf", "erfc", "erfinv", "neg", "negative", "abs", "absolute", "sign", "floor", "ceil",
+        "trunc", "fix", "relu", "round", "square", "reciprocal", "frac", "exp2", "logaddexp",
+        "xlogy", "sinc", "nan_to_num", "clamp", "clip", "where", "masked_fill", "eq", "ne", "lt",
+        "le", "gt", "ge", "not_equal", "less", "less_equal", "greater", "greater_equal",
+        "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or",
+        "bitwise_xor", "bitwise_not", "isnan", "isinf", "isposinf", "isneginf", "isfinite",
+        "isclose", "allclose", "equal"],
+    R: ["sum", "nansum", "mean", "nanmean", "prod", "amax", "amin", "max", "min", "argmax",
+        "argmin", "var", "std", "logsumexp", "cumsum", "cumprod", "cummax", "cummin",
+        "logcumsumexp", "all", "any", "count_nonzero", "median", "mode", "aminmax"],
+    S: ["reshape", "view", "flatten", "unflatten", "permute", "transpose", "swapaxes", "swapdims",
+        "t", "adjoint", "movedim", "moveaxis", "expand", "expand_as", "broadcast_to", "squeeze",
+        "unsqueeze", "narrow", "split", "chunk", "tensor_split", "unbind", "flip", "fliplr",
+        "flipud", "roll", "rot90", "repeat", "tile", "repeat_interleave", "tril", "triu",
+        "diagonal", "diag", "diag_embed", "trace"],
+    I: ["gather", "take_along_dim", "scatter", "scatter_add", "scatter_reduce", "index_select",
+        "index_add", "index_copy", "index_fill", "index_put", "masked_select", "masked_scatter",
+        "nonzero", "argwhere", "sort", "argsort", "msort", "topk", "kthvalue", "unique",
+        "unique_consecutive", "bincount", "histc"],
+    blas: ["matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm", "addmv",
+           "baddbmm", "addbmm", "addcmul", "addcdiv", "kron"],
+}
+for mod, names in _SAME.items():
+    for n in names:
+        _bind(n, getattr(mod, n))
+
+
+def _where_method(self, condition, other):
+    return E.where(condition, self, other)
+
+
+_bind("where", _where_method)
+_bind("new_tensor", lambda self, data, dtype=None, device=None, requires_grad=False:
+      __import__("danlu._creation", fromlist=["tensor"]).tensor(
+          data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad))
+
+
+def _new_factory(kind):
+    def fn(self, *size, dtype=None, device=None, requires_grad=False, **kw):
+        from . import _creation as C
+
+        size = S._shape_args(size)
+        f = getattr(C, kind)
+        if kind == "full":
+            size, value = size[0] if isinstance(size[0], (tuple, list)) else size[:-1], size[-1]
+            if "fill_value" in kw:
+                value = kw["fill_value"]
+            return C.full(tuple(size), value, dtype=dtype or self.dtype, device=device or self.device,
+                          requires_grad=requires_grad)
+        return f(size, dtype=dtype or self.dtype, device=device or self.device,
+                 requires_grad=requires_grad)
+
+    return fn
+
+
+for _k in ("zeros", "ones", "empty"):
+    _bind("new_" + _k, _new_factory(_k))
+
+
+def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    from . import _creation as C
+
+    return C.full(tuple(size), fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                  requires_grad=requires_grad)
+
+
+_bind("new_full", _new_full)
+
+
+# -- norms -----------------------------------------------------------------------------------
+def _norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+    from ._ops import norms as functional_norm
+
+    return functional_norm.norm(self, p, dim, keepdim, dtype=dtype)
+
+
+_bind("norm", _norm)
+
+
+def _dist(self, other, p=2):
+    from ._ops import norms as functional_norm
+
+    return functional_norm.norm(self - other, p)
+
+
+_bind("dist", _dist)
+
+
+# -- in-place variants -----------------------------------------------------------------------
+def _inplace_of(fn):
+    def method(self, *args, **kwargs):
+        return self._inplace(fn, *args, **kwargs)
+
+    method.__name__ = fn.__name__ + "_"
+    return method
+
+
+_INPLACE = {
+    "add_": E.add, "sub_": E.sub, "mul_": E.mul, "div_": E.div, "pow_": E.pow,
+    "clamp_": E.clamp, "clip_": E.clamp, "exp_": E.exp, "log_": E.log, "sqrt_": E.sqrt,
+    "rsqrt_": E.rsqrt, "neg_": E.neg, "abs_": E.abs, "sigmoid_": E.sigmoid, "tanh_": E.tanh,
+    "relu_": E.relu, "floor_": E.floor, "ceil_": E.ceil, "round_": E.round, "trunc_": E.trunc,
+    "sign_": E.sign, "reciprocal_": E.reciprocal, "square_": E.square, "sin_": E.sin,
+    "cos_": E.cos, "log1p_": E.log1p, "expm1_": E.expm1, "masked_fill_": E.masked_fill,
+    "lerp_": E.lerp, "addcmul_": blas.addcmul, "addcdiv_": blas.addcdiv, "maximum_": E.maximum,
+    "minimum_": E.minimum, "remainder_": E.remainder, "fmod_": E.fmod, "erf_": E.erf,
+    "floor_divide_": E.floor_divide, "nan_to_num_": E.nan_to_num,
+    "scatter_": I.scatter, "scatter_add_": I.scatter_add, "index_add_": I.index_add,
+    "index_copy_": I.index_copy, "index_fill_": I.index_fill, "index_put_": I.index_put,
+    "masked_scatter_": I.masked_scatter, "tril_": S.tril, "triu_": S.triu,
+    "logical_not_": E.logical_not, "logical_and_": E.logical_and, "logical_or_": E.logical_or,
+}
+for _n, _f in _INPLACE.items():
+    _bind(_n, _inplace_of(_f))
+
+
+def _iop(fn):
+    def method(self, other):
+        return self._inplace(fn, other)
+
+    return method
+
+
+_bind("__iadd__", _iop(E.add))
+_bind("__isub__", _iop(E.sub))
+_bind("__imul__", _iop(E.mul))
+_bind("__itruediv__", _iop(E.div))
+_bind("__ipow__", _iop(E.pow))
+_bind("__ifloordiv__", _iop(E.floor_divide))
+_bind("__imod__", _iop(E.remainder))
+_bind("__imatmul__", _iop(blas.matmul))
+_bind("__iand__", _iop(lambda a, b: a & b))
+_bind("__ior__", _iop(lambda a, b: a | b))
+_bind("__ixor__", _iop(lambda a, b: a ^ b))
+
+
+def _overwrite(s, v):
+    """``v`` broadcast over ``s`` as a graph op: the gradient to ``s``'s history is zero."""
+    from . import _backend as B
+
+    if isinstance(v, Tensor):
+        v = v.to(device=s.device, dtype=s.dtype)
+    mask = Tensor._make(B.xp_of(s._data).ones(s._data.shape, bool), None)
+    return E.where(mask, v, s)
+
+
+def zero_(self):
+    return self.fill_(0)
+
+
+def fill_(self, value):
+    """Set every element to ``value`` (a number or a 0-d tensor)."""
+    self._check_inplace()
+    from .autograd.grad_mode import GradMode
+
+    if isinstance(value, Tensor) and value.ndim != 0:
+        raise RuntimeError(
+            f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} dimensions.")
+    if GradMode.enabled and (self._rg or (isinstance(value, Tensor) and value._rg)):
+        return self._inplace(_overwrite, value)
+    self._data[...] = value._data if isinstance(value, Tensor) else value
+    self._vc[0] += 1
+    return self
+
+
+def copy_(self, src, non_blocking=False):
+    """Copy ``src`` (broadcast, cast, moved across devices) into self's memory."""
+    from . import _backend as B
+    from .autograd.grad_mode import GradMode
+
+    if not isinstance(src, Tensor):
+        raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not {type(src).__name__}")
+    self._check_inplace()
+    if GradMode.enabled and (self._rg or src._rg):
+        return self._inplace(_overwrite, src)
+    arr = B.move(src._data, self.device)
+    self._data[...] = arr
+    self._vc[0] += 1
+    return self
+
+
+def resize_(self, *sizes):
+    sizes = S._shape_args(sizes)
+    from . import _backend as B
+
+    xp = B.xp_of(self._data)
+    n = 1
+    for s in sizes:
+        n *= s
+    flat = self._data.reshape(-1)
+    new = xp.zeros(n, self._data.dtype)
+    m = min(n, flat.size)
+    new[:m] = flat[:m]
+    self._data = new.reshape(sizes)
+    self._vc[0] += 1
+    return self
+
+
+def uniform_(self, a=0.0, b=1.0, *, generator=None):
+    from . import _random
+
+    return _random.fill_(self, "uniform", a, b, generator=generator)
+
+
+def normal_(self, mean=0.0, std=1.0, *, generator=None):
+    from . import _random
+
+    return _random.fill_(self, "normal", mean, std, generator=generator)
+
+
+def bernoulli_(self, p=0.5, *, generator=None):
+    from . import _random
+
+    return _random.fill_(self, "bernoulli", p, None, generator=generator)
+
+
+def exponential_(self, lambd=1.0, *, generator=None):
+    from . import _random
+
+    return _random.fill_(self, "exponential", lambd, None, generator=generator)
+
+
+def random_(self, from_=0, to=None, *, generator=None):
+    from . import _random
+
+    return _random.fill_(self, "randint", from_, to, generator=generator)
+
+
+def geometric_(self, p, *, generator=None):
+    from . import _random
+
+    return _random.fill_(self, "geometric", p, None, generator=generator)
+
+
+def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+    from . import _random
+
+    return _random.fill_(self, "lognormal", mean, std, generator=generator)
+
+
+def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+    from . import _random
+
+    return _random.fill_(self, "cauchy", median, sigma, generator=generator)
+
+
+def bernoulli(self, p=None, *, generator=None):
+    from . import _random
+
+    return _random.bernoulli(self if p is None else self.new_full(self.shape, p), generator=generator)
+
+
+def multinomial(self, num_samples, replacement=False, *, generator=None):
+    from . import _random
+
+    return _random.multinomial(self, num_samples, replacement, generator=generator)
+
+
+for _f in (zero_, fill_, copy_, resize_, uniform_, normal_, bernoulli_, exponential_, random_,
+           geometric_, log_normal_, cauchy_, bernoulli, multinomial):
+    _bind(_f.__name__, _f)
+
+
+def squeeze_(self, dim=None):
+    self._data = self._data.reshape(S.squeeze(self.detach(), dim).shape)
+    return self
+
+
+def unsqueeze_(self, dim):
+    self._data = self._data.reshape(S.unsqueeze(self.detach(), dim).shape)
+    return self
+
+
+def t_(self):
+    self._data = self._data.T
+    return self
+
+
+def transpose_(self, d0, d1):
+    self._data = S.transpose(self.detach(), d0, d1)._data
+    return self
+
+
+for _f in (squeeze_, unsqueeze_, t_, transpose_):
+    _bind(_f.__name__, _f)
+
+
+def _apply_(self, fn):
+    import numpy as np
+
+    flat = self._data.reshape(-1)
+    for i in range(flat.size):
+        flat[i] = fn(flat[i].item())
+    del np
+    return self
+
+
+_bind("apply_", _apply_)
+_bind("map_", lambda self, other, fn: self.copy_(Tensor._make(
+    __import__("numpy").vectorize(fn)(self._data, other._data).astype(self._data.dtype), None)))

@@ -1,0 +1,417 @@
+"""Graph nodes.
+
+Every differentiable op is an ``Op`` subclass with ``forward`` and ``backward`` side by side:
+
+* ``forward(ctx, *arrays, **kw) -> array`` works on raw backend arrays (numpy or cupy) and may
+  stash non-differentiable helpers (shapes, masks, indices) on ``ctx``;
+* ``backward(ctx, grad) -> tuple[Tensor | None, ...]`` is written in *Tensor* ops, so with
+  ``create_graph=True`` the gradient is itself differentiable (Hessian-vector products and
+  gradient penalties need nothing more).
+
+``_save_in`` names the input positions the backward needs and ``_save_out`` whether it needs
+the output; those are version-checked, and freed after backward unless ``retain_graph``.
+The user-facing ``Function`` (torch's ``autograd.Function``) produces the same kind of node.
+"""
+from __future__ import annotations
+
+import traceback
+
+from .anomaly_mode import _Anomaly
+from .grad_mode import GradMode
+
+_T = None  # danlu.Tensor, bound by danlu._tensor at import time
+
+FREED_MSG = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you "
+    "call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward "
+    "through the graph a second time or if you need to access saved tensors after calling backward."
+)
+
+
+class _AllFalse:
+    def __getitem__(self, i):
+        return False
+
+
+class _NoCtx:
+    """Stand-in ctx when no graph is recorded: attribute writes are dropped."""
+
+    needs_input_grad = _AllFalse()
+    recording = False
+
+    def __setattr__(self, k, v):
+        pass
+
+    def save_for_backward(self, *a):
+        pass
+
+    def mark_non_differentiable(self, *a):
+        pass
+
+
+NOCTX = _NoCtx()
+
+
+def _describe(t) -> str:
+    names = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+             "int64": "LongTensor", "int32": "IntTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
+    return f"[danlu.{names.get(t.dtype.name, 'Tensor')} [{', '.join(map(str, t.shape))}]]"
+
+
+class Node:
+    """A recorded op in the graph; ``next_edges[i]`` says where the gradient of input i goes:
+    ``None`` (no grad), ``(node, output_nr)`` for a non-leaf, ``(leaf_tensor, -1)`` for a leaf."""
+
+    __slots__ = ("next_edges", "needs_input_grad", "_saved", "_saved_v", "_out", "_freed",
+                 "_pre_hooks", "_trace", "__weakref__", "__dict__")
+    n_out = 1
+    recording = True
+
+    def name(self) -> str:
+        return type(self).__name__ + "Backward0"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+    @property
+    def next_functions(self):
+        out = []
+        for e in self.next_edges:
+            if e is None:
+                out.append((None, 0))
+            elif e[1] < 0:
+                out.append((AccumulateGrad(e[0]), 0))
+            else:
+                out.append(e)
+        return tuple(out)
+
+    def register_prehook(self, fn):
+        if self._pre_hooks is None:
+            self._pre_hooks = []
+        self._pre_hooks.append((None, fn))
+        return _Handle(self._pre_hooks, (None, fn))
+
+    # -- saved tensors -------------------------------------------------------------------
+    @property
+    def saved_tensors(self):
+        if self._freed:
+            raise RuntimeError(FREED_MSG)
+        saved = self._saved
+        for t, v in zip(saved, self._saved_v):
+            if t._vc[0] != v:
+                self._version_error(t, v)
+        out = self._out
+        if out is None:
+            return saved
+        data, vc, v, nr = out
+        if vc[0] != v:
+            t = _T._make(data, None)
+            self._version_error(t, v, vc[0], nr)
+        return saved + (_T._make(data, self, nr, vc),)
+
+    def _version_error(self, t, expected, actual=None, nr=None):
+        actual = t._vc[0] if actual is None else actual
+        which = ""
+        if nr is not None:
+            which = f", which is output {nr} of {self.name()},"
+        elif t.grad_fn is not None:
+            which = f", which is output {t._output_nr} of {t.grad_fn.name()},"
+        raise RuntimeError(
+            "one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: {_describe(t)}{which} is at version {actual}; expected version "
+            f"{expected} instead. Hint: the backtrace further above can point at the operation "
+            "that failed to compute its gradient."
+        )
+
+    def _release(self) -> None:
+        if self._saved or self._out is not None or self.__dict__:
+            self._freed = True
+            self._saved = ()
+            self._out = None
+            self.__dict__.clear()
+
+    def _run_backward(self, grads):
+        raise NotImplementedError  # every concrete node type defines it
+
+
+def _init_node(ctx) -> None:
+    ctx._saved = ()
+    ctx._saved_v = ()
+    ctx._out = None
+    ctx._freed = False
+    ctx._pre_hooks = None
+    ctx._trace = None
+
+
+class Op(Node):
+    """Base of danlu's built-in ops (arrays in forward, Tensors in backward)."""
+
+    __slots__ = ()
+    _save_in: tuple = ()
+    _save_out = False
+    _view = False  # output may share memory with input 0 (shares its version counter)
+
+    @staticmethod
+    def forward(ctx, *arrays, **kw):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, *grads):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs, **kw):
+        """Run ``forward`` on the inputs' arrays; record a node when any input needs grad."""
+        if GradMode.enabled:
+            for t in inputs:
+                if t._rg:
+                    break
+            else:
+                return cls._plain(inputs, kw)
+        else:
+            return cls._plain(inputs, kw)
+        ctx = object.__new__(cls)
+        _init_node(ctx)
+        ctx.needs_input_grad = tuple(t._rg for t in inputs)
+        out = cls.forward(ctx, *[t._data for t in inputs], **kw)
+        edges = []
+        for t in inputs:
+            if not t._rg:
+                edges.append(None)
+            elif t.grad_fn is None:
+                edges.append((t, -1))
+            else:
+                edges.append((t.grad_fn, t._output_nr))
+        ctx.next_edges = tuple(edges)
+        if cls._save_in:
+            ctx._saved = tuple([inputs[i] for i in cls._save_in])
+            ctx._saved_v = tuple([t._vc[0] for t in ctx._saved])
+        if _Anomaly.enabled:
+            ctx._trace = "".join(traceback.format_stack()[:-2])
+        make = _T._make
+        if cls.n_out == 1:
+            vc = inputs[0]._vc if cls._view and out.base is not None else None
+            if out.dtype.kind != "f":  # integer / bool results are not differentiable
+                return make(out, None, 0, vc)
+            res = make(out, ctx, 0, vc)
+            if cls._view:
+                res._base = inputs[0]
+            if cls._save_out:
+                ctx._out = (res._data, res._vc, res._vc[0], 0)
+            return res
+        nd = getattr(ctx, "non_differentiable", ())
+        res = tuple(make(o, None if i in nd else ctx, i) for i, o in enumerate(out))
+        return res
+
+    @classmethod
+    def _plain(cls, inputs, kw):
+        out = cls.forward(NOCTX, *[t._data for t in inputs], **kw)
+        make = _T._make
+        if cls.n_out == 1:
+            vc = inputs[0]._vc if cls._view and inputs and out.base is not None else None
+            return make(out, None, 0, vc)
+        return tuple(make(o, None, 0) for o in out)
+
+    def _run_backward(self, grads):
+        if self._freed:
+            raise RuntimeError(FREED_MSG)
+        if self.n_out == 1:
+            res = self.backward(self, grads[0])
+        else:
+            res = self.backward(self, *grads)
+        if not isinstance(res, tuple):
+            res = (res,)
+        return res
+
+
+class AccumulateGrad:
+    """What ``next_functions`` shows for a leaf: the leaf's gradient accumulator."""
+
+    def __init__(self, variable) -> None:
+        self.variable = variable
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {hex(id(self))}>"
+
+
+class _Handle:
+    """Returned by ``register_hook``: ``remove()`` unregisters."""
+
+    def __init__(self, lst, item) -> None:
+        self._lst, self._item = lst, item
+
+    def remove(self) -> None:
+        try:
+            self._lst.remove(self._item)
+        except ValueError:
+            pass
+
+
+# ------------------------------------------------------------------------------------------
+# torch.autograd.Function
+# ------------------------------------------------------------------------------------------
+class FunctionCtx:
+    """What ``ctx`` offers in a user ``Function``'s forward and backward."""
+
+    def save_for_backward(self, *tensors) -> None:
+        self._to_save = tensors
+
+    def mark_non_differentiable(self, *tensors) -> None:
+        self._non_diff = {id(t) for t in tensors}
+
+    def mark_dirty(self, *tensors) -> None:
+        self._dirty = tensors
+
+    def set_materialize_grads(self, value: bool) -> None:
+        self._materialize = value
+
+
+class _UserNode(Node, FunctionCtx):
+    __slots__ = ()
+
+    def name(self) -> str:
+        return self._fn_cls.__name__ + "Backward"
+
+    def _run_backward(self, grads):
+        if self._freed:
+            raise RuntimeError(FREED_MSG)
+        if getattr(self, "_materialize", True):
+            grads = [g if g is not None else _T._zeros_like_meta(*meta)
+                     for g, meta in zip(grads, self._out_meta)]
+        res = self._fn_cls.backward(self, *grads)
+        if not isinstance(res, tuple):
+            res = (res,)
+        n_args = len(self._arg_is_tensor)
+        if len(res) < n_args:
+            res = res + (None,) * (n_args - len(res))
+        if len(res) > n_args:
+            if any(r is not None for r in res[n_args:]):
+                raise RuntimeError(
+                    f"function {self.name()} returned an incorrect number of gradients "
+                    f"(expected {n_args}, got {len(res)})"
+                )
+            res = res[:n_args]
+        return tuple(r for r, is_t in zip(res, self._arg_is_tensor) if is_t)
+
+    def _release(self) -> None:
+        self._freed = True
+        self._saved = ()
+
+
+class _FunctionMeta(type):
+    pass
+
+
+class Function(FunctionCtx, metaclass=_FunctionMeta):
+    """User-defined differentiable op::
+
+        class Exp(Function):
+            @staticmethod
+            def forward(ctx, x):
+                y = x.exp()
+                ctx.save_for_backward(y)
+                return y
+
+            @staticmethod
+            def backward(ctx, g):
+                (y,) = ctx.saved_tensors
+                return g * y
+    """
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):  # pragma: no cover - user overrides
+        raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):  # pragma: no cover - user overrides
+        raise NotImplementedError("You must implement either the backward or vjp method for your custom autograd.Function to use it with backward mode AD.")
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        Tensor = _T
+        is_t = tuple(isinstance(a, Tensor) for a in args)
+        ctx = object.__new__(_UserNode)
+        _init_node(ctx)
+        ctx._fn_cls = cls
+        ctx._arg_is_tensor = is_t
+        tensors = [a for a in args if isinstance(a, Tensor)]
+        record = GradMode.enabled and any(t._rg for t in tensors)
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
+        prev = GradMode.enabled
+        GradMode.enabled = False
+        try:
+            outputs = cls.forward(ctx, *args, **kwargs)
+        finally:
+            GradMode.enabled = prev
+        single = not isinstance(outputs, tuple)
+        outs = (outputs,) if single else outputs
+        if not record:
+            return outputs
+        ctx.next_edges = tuple(
+            None if not t._rg else ((t, -1) if t.grad_fn is None else (t.grad_fn, t._output_nr))
+            for t in tensors
+        )
+        non_diff = getattr(ctx, "_non_diff", set())
+        wrapped = []
+        meta = []
+        raw_to_wrapped = {}
+        for i, o in enumerate(outs):
+            if isinstance(o, Tensor):
+                meta.append((o.shape, o.dtype, o._data))
+                if id(o) in non_diff or not o.dtype.is_floating_point:
+                    w = Tensor._make(o._data, None, 0, o._vc)
+                else:
+                    w = Tensor._make(o._data, ctx, i, o._vc)
+                raw_to_wrapped[id(o)] = w
+                wrapped.append(w)
+            else:
+                meta.append(((), None, None))
+                wrapped.append(o)
+        ctx._out_meta = meta
+        to_save = getattr(ctx, "_to_save", ())
+        # saved outputs must be the graph-connected ones so double backward sees through them
+        saved = []
+        for t in to_save:
+            if t is not None and id(t) in raw_to_wrapped:
+                saved.append(raw_to_wrapped[id(t)])
+            else:
+                saved.append(t)
+        ctx._saved = tuple(saved)
+        ctx._saved_v = tuple(t._vc[0] if t is not None else 0 for t in saved)
+        if _Anomaly.enabled:
+            ctx._trace = "".join(traceback.format_stack()[:-1])
+        return wrapped[0] if single else tuple(wrapped)
+
+
+def _user_saved(self):
+    if self._freed:
+        raise RuntimeError(FREED_MSG)
+    for t, v in zip(self._saved, self._saved_v):
+        if t is not None and t._vc[0] != v:
+            self._version_error(t, v)
+    return self._saved
+
+
+_UserNode.saved_tensors = property(_user_saved)
+
+
+class once_differentiable:  # noqa: N801 - torch's name
+    """Decorator for a backward that is not itself differentiable (runs it under no_grad)."""
+
+    def __new__(cls, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(ctx, *args):
+            prev = GradMode.enabled
+            GradMode.enabled = False
+            try:
+                return fn(ctx, *args)
+            finally:
+                GradMode.enabled = prev
+
+        return wrapper

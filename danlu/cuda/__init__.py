@@ -1,0 +1,36 @@
+"""``danlu.cuda``: GPU presence through CuPy."""
+from __future__ import annotations
+
+from .. import _backend as B
+
+
+def is_available() -> bool:
+    return B.cuda_available()
+
+
+def device_count() -> int:
+    return B.cuda_device_count()
+
+
+def current_device() -> int:
+    if not is_available():
+        raise RuntimeError("Torch not compiled with CUDA enabled")
+    return int(B._cupy.cuda.runtime.getDevice())
+
+
+def synchronize(device=None) -> None:
+    if is_available():
+        B._cupy.cuda.runtime.deviceSynchronize()
+
+
+def manual_seed(seed: int) -> None:
+    if is_available():
+        B._cupy.random.seed(int(seed) & 0xFFFFFFFF)
+
+
+manual_seed_all = manual_seed
+
+
+def empty_cache() -> None:
+    if is_available():
+        B._cupy.get_default_memory_pool().free_all_blocks()
