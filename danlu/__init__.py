@@ -295,3 +295,7 @@ def load(f, map_location=None, weights_only=True, **kwargs):
     from .serialization import load as _load
 
     return _load(f, map_location=map_location, **kwargs)
+
+
+# subpackages that mirror torch's namespaces (imported last: they build on the core above)
+from . import nn, optim, utils  # noqa: E402,F401

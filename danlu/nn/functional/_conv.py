@@ -1,0 +1,4 @@
+"""nn.functional: conv."""
+from __future__ import annotations
+
+__all__: list[str] = []

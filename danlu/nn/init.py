@@ -1,0 +1,2 @@
+"""nn.init: parameter initialisation schemes."""
+from __future__ import annotations

@@ -1,0 +1,4 @@
+"""container modules."""
+from __future__ import annotations
+
+__all__: list[str] = []

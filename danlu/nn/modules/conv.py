@@ -1,0 +1,4 @@
+"""conv modules."""
+from __future__ import annotations
+
+__all__: list[str] = []

@@ -1,0 +1,4 @@
+"""padding modules."""
+from __future__ import annotations
+
+__all__: list[str] = []

@@ -1,0 +1,4 @@
+"""upsampling modules."""
+from __future__ import annotations
+
+__all__: list[str] = []

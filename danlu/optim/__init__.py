@@ -1,0 +1,1 @@
+"""danlu.optim: optimizers and learning-rate schedules (torch.optim)."""

@@ -1,0 +1,1 @@
+"""danlu.utils: data loading and helpers (torch.utils)."""

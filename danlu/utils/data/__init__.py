@@ -1,0 +1,1 @@
+"""danlu.utils.data: Dataset, DataLoader, samplers (torch.utils.data)."""
