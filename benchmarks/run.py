@@ -1,0 +1,213 @@
+"""danlu vs PyTorch: every workload in both libraries, in one process, alternating.
+
+    python benchmarks/run.py            # full suite
+    python benchmarks/run.py --quick    # under two minutes
+    python benchmarks/run.py --only mlp_train,lenet_train --json out.json --threads 2
+
+Protocol (honest on shared 2-core machines): both libraries get the same thread count; rounds
+alternate A B / B A; within a round each library runs one untimed step after the switch (thread
+pools spin-wait, so the first call after a switch is slow) and then a block of timed steps.  We
+report each library's median step time (and min), the median of the per-round ratios
+danlu/torch with its min-max, and the peak resident memory each library adds for the workload
+(measured in a fresh subprocess).  glibc's mmap thresholds are raised before start-up, since
+returning big buffers to the OS on every step costs both libraries several ms.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+_ENV = {"MALLOC_MMAP_THRESHOLD_": "1073741824", "MALLOC_TRIM_THRESHOLD_": "1073741824"}
+
+
+def _reexec_with_env(threads: int) -> None:
+    """glibc reads the malloc thresholds and BLAS/OpenMP their thread counts at start-up."""
+    want = dict(_ENV, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
+                MKL_NUM_THREADS=str(threads))
+    if all(os.environ.get(k) == v for k, v in want.items()):
+        return
+    os.environ.update(want)
+    os.execv(sys.executable, [sys.executable] + sys.argv)
+
+
+def _libs(threads: int):
+    import torch
+
+    import danlu
+
+    torch.set_num_threads(threads)
+    return {"danlu": danlu, "torch": torch}
+
+
+def _sync(lib, device):
+    if device == "cuda":
+        if lib.__name__ == "torch":
+            lib.cuda.synchronize()
+        else:
+            lib.cuda.synchronize()
+
+
+def _time_block(step, n, lib, device) -> list[float]:
+    step()  # untimed: the first call after switching library pays for waking thread pools
+    _sync(lib, device)
+    out = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        step()
+        _sync(lib, device)
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def bench(name: str, libs: dict, device: str, rounds: int, block_s: float, quick: bool,
+          builder=None) -> dict:
+    """Alternate blocks of steps of danlu and torch; return the statistics of one workload."""
+    from workloads import WORKLOADS
+
+    builder = builder or WORKLOADS[name]
+    steps = {k: builder(lib, device, quick) for k, lib in libs.items()}
+    for s in steps.values():  # warm-up; also decides the block length
+        for _ in range(2):
+            s()
+    t1 = {k: min(_time_block(s, 3, libs[k], device)) for k, s in steps.items()}
+    n = max(1, min(500, int(block_s / max(t1.values()))))
+    times = {k: [] for k in libs}
+    ratios = []
+    order = list(libs)
+    for r in range(rounds):
+        med = {}
+        for k in (order if r % 2 == 0 else order[::-1]):
+            blk = _time_block(steps[k], n, libs[k], device)
+            times[k] += blk
+            med[k] = statistics.median(blk)
+        ratios.append(med["danlu"] / med["torch"])
+    return {
+        "workload": name,
+        "steps_per_block": n,
+        "rounds": rounds,
+        "danlu_median_ms": 1e3 * statistics.median(times["danlu"]),
+        "danlu_min_ms": 1e3 * min(times["danlu"]),
+        "torch_median_ms": 1e3 * statistics.median(times["torch"]),
+        "torch_min_ms": 1e3 * min(times["torch"]),
+        "ratio_median": statistics.median(ratios),
+        "ratio_min": min(ratios),
+        "ratio_max": max(ratios),
+    }
+
+
+def peak_memory_mb(name: str, lib: str, device: str, threads: int, quick: bool) -> float | None:
+    """Peak RSS a workload adds over the imported library, in a fresh process (a few steps)."""
+    cmd = [sys.executable, os.path.abspath(__file__), "--_mem", name, lib, "--device", device,
+           "--threads", str(threads)] + (["--quick"] if quick else [])
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=os.environ)
+        return float(out.stdout.strip().splitlines()[-1])
+    except Exception:
+        return None
+
+
+def _mem_child(name: str, libname: str, device: str, threads: int, quick: bool) -> None:
+    import resource
+
+    from workloads import WORKLOADS
+
+    lib = _libs(threads)[libname]
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    step = WORKLOADS[name](lib, device, quick)
+    for _ in range(3):
+        step()
+    print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024)
+
+
+def _fmt_table(rows: list[dict], targets: dict) -> str:
+    head = (f"{'workload':<18} {'danlu ms':>10} {'(min)':>9} {'torch ms':>10} {'(min)':>9} "
+            f"{'ratio':>6} {'min-max':>11} {'target':>6} {'mem MB d/t':>12}")
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        if "error" in r:
+            lines.append(f"{r['workload']:<18} error: {r['error']}")
+            continue
+        tgt = targets.get(r["workload"])
+        mark = "" if tgt is None else ("ok" if r["ratio_median"] <= tgt else "MISS")
+        mem = r.get("peak_mb", {})
+        mem_s = "/".join("-" if mem.get(k) is None else f"{mem[k]:.0f}" for k in ("danlu", "torch"))
+        lines.append(
+            f"{r['workload']:<18} {r['danlu_median_ms']:>10.4g} {r['danlu_min_ms']:>9.4g} "
+            f"{r['torch_median_ms']:>10.4g} {r['torch_min_ms']:>9.4g} {r['ratio_median']:>6.2f} "
+            f"{r['ratio_min']:>5.2f}-{r['ratio_max']:<5.2f} "
+            f"{(f'{tgt:.1f} ' + mark) if tgt else '':>6} {mem_s:>12}")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="fewer rounds, smaller blocks (< 2 min)")
+    ap.add_argument("--only", default="", help="comma-separated workload names")
+    ap.add_argument("--threads", type=int, default=2, help="threads for both libraries (default 2)")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--rounds", type=int, default=None)
+    ap.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
+    ap.add_argument("--json", default=None, help="write the results to this JSON file")
+    ap.add_argument("--_mem", nargs=2, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    _reexec_with_env(args.threads)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    if args._mem:
+        _mem_child(args._mem[0], args._mem[1], args.device, args.threads, args.quick)
+        return 0
+    from workloads import TARGETS, WORKLOADS
+
+    names = [n for n in args.only.split(",") if n] or list(WORKLOADS)
+    unknown = [n for n in names if n not in WORKLOADS]
+    if unknown:
+        ap.error(f"unknown workload(s) {unknown}; choose from {list(WORKLOADS)}")
+    libs = _libs(args.threads)
+    rounds = args.rounds or (3 if args.quick else 9)
+    block_s = 0.08 if args.quick else 0.3
+    memory = not (args.no_memory or args.quick)
+    rows = []
+    for name in names:
+        try:
+            row = bench(name, libs, args.device, rounds, block_s, args.quick)
+            if memory:
+                row["peak_mb"] = {k: peak_memory_mb(name, k, args.device, args.threads, args.quick)
+                                  for k in libs}
+        except Exception as e:  # a missing layer must not hide the other workloads' numbers
+            row = {"workload": name, "error": f"{type(e).__name__}: {e}"}
+        rows.append(row)
+        print(_fmt_table([row], TARGETS).splitlines()[-1], flush=True)
+    import numpy as np
+    import torch
+
+    import danlu
+
+    meta = {"date": time.strftime("%Y-%m-%d"), "device": args.device, "threads": args.threads,
+            "quick": args.quick, "python": sys.version.split()[0], "numpy": np.__version__,
+            "torch": torch.__version__, "danlu": danlu.__version__, "cpu": _cpu_name()}
+    print()
+    print(" ".join(f"{k}={v}" for k, v in meta.items()))
+    print(_fmt_table(rows, TARGETS))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"meta": meta, "results": rows}, f, indent=1)
+    return 0
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
