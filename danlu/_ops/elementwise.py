@@ -51,6 +51,7 @@ class Sub(Op):
 
 class Mul(Op):
     _save_in = (0, 1)
+    _save_for = ((1,), (0,))
 
     @staticmethod
     def forward(ctx, a, b):
@@ -67,6 +68,7 @@ class Mul(Op):
 
 class Div(Op):
     _save_in = (0, 1)
+    _save_for = ((1,), (0, 1))
 
     @staticmethod
     def forward(ctx, a, b):
@@ -178,14 +180,20 @@ def add(input, other, *, alpha=1, out=None):
     return _out(Add.apply(a, b), out)
 
 
+def _is_bool(x) -> bool:
+    return x is True or x is False or (isinstance(x, U.Tensor) and x._data.dtype.kind == "b")
+
+
 def sub(input, other, *, alpha=1, out=None):
     """``input - alpha * other``."""
-    if isinstance(input, U.Tensor) and input.dtype is D.bool_ and isinstance(other, U.Tensor) \
-            and other.dtype is D.bool_:
+    if _is_bool(input) or _is_bool(other):
+        if _is_bool(input) and _is_bool(other):
+            raise RuntimeError(
+                "Subtraction, the `-` operator, with two bool tensors is not supported. "
+                "Use the `^` or `logical_xor()` operator instead.")
         raise RuntimeError(
-            "Subtraction, the `-` operator, with two bool tensors is not supported. "
-            "Use the `^` or `logical_xor()` operator instead."
-        )
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+            "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
     if alpha != 1:
         other = mul(other, alpha)
     a, b, _ = binary_operands(input, other)

@@ -99,7 +99,7 @@ class Node:
             raise RuntimeError(FREED_MSG)
         saved = self._saved
         for t, v in zip(saved, self._saved_v):
-            if t._vc[0] != v:
+            if t is not None and t._vc[0] != v:
                 self._version_error(t, v)
         out = self._out
         if out is None:
@@ -149,6 +149,10 @@ class Op(Node):
 
     __slots__ = ()
     _save_in: tuple = ()
+    # optional, parallel to ``_save_in``: the input positions whose needing a gradient makes
+    # that save necessary (e.g. Mul saves ``a`` only for ``b``'s gradient); unneeded saves are
+    # stored as None, so an in-place write to them later is no error (as in torch)
+    _save_for: tuple | None = None
     _save_out = False
     _view = False  # output may share memory with input 0 (shares its version counter)
 
@@ -185,8 +189,15 @@ class Op(Node):
                 edges.append((t.grad_fn, t._output_nr))
         ctx.next_edges = tuple(edges)
         if cls._save_in:
-            ctx._saved = tuple([inputs[i] for i in cls._save_in])
-            ctx._saved_v = tuple([t._vc[0] for t in ctx._saved])
+            if cls._save_for is None:
+                saved = tuple([inputs[i] for i in cls._save_in])
+                ctx._saved_v = tuple([t._vc[0] for t in saved])
+            else:
+                nig = ctx.needs_input_grad
+                saved = tuple([inputs[i] if any(nig[j] for j in w) else None
+                               for i, w in zip(cls._save_in, cls._save_for)])
+                ctx._saved_v = tuple([-1 if t is None else t._vc[0] for t in saved])
+            ctx._saved = saved
         if _Anomaly.enabled:
             ctx._trace = "".join(traceback.format_stack()[:-2])
         make = _T._make
