@@ -129,9 +129,12 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
 
     def first_grad(*args):
         ins, gos = args[:n_in], args[n_in:]
-        out = _as_tuple(func(*ins))
-        diff = [ins[i] for i in diff_idx]
-        gs = grad(out, diff, gos, create_graph=True, allow_unused=True)
+        from .grad_mode import enable_grad
+
+        with enable_grad():  # the numerical Jacobian calls this under no_grad
+            out = _as_tuple(func(*ins))
+            diff = [ins[i] for i in diff_idx]
+            gs = grad(out, diff, gos, create_graph=True, allow_unused=True)
         from .. import _creation
 
         return tuple(g if g is not None else _creation.zeros_like(d) for g, d in zip(gs, diff))
