@@ -302,7 +302,7 @@ class _MultiProcessIter(_BaseIter):
         if self._timeout > 0:
             ok, data = self._try_get(self._timeout)
             if not ok:
-                self._shutdown_workers()
+                self._shutdown_workers(force=True)
                 raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds")
             return data
         while True:
@@ -356,7 +356,8 @@ class _MultiProcessIter(_BaseIter):
             data.reraise()
         return W.from_wire(data)
 
-    def _shutdown_workers(self) -> None:
+    def _shutdown_workers(self, force: bool = False) -> None:
+        """Tell every worker to exit and reap it (``force``: a worker is stuck, terminate at once)."""
         if self._shutdown:
             return
         self._shutdown = True
@@ -367,7 +368,7 @@ class _MultiProcessIter(_BaseIter):
                 except Exception:  # pragma: no cover - queue already closed
                     pass
             for w in self._workers:
-                w.join(timeout=_SHUTDOWN_TIMEOUT)
+                w.join(timeout=0 if force else _SHUTDOWN_TIMEOUT)
                 if w.is_alive():
                     w.terminate()
                     w.join(timeout=1.0)
