@@ -1,4 +1,304 @@
-"""nn.functional: activation."""
+"""nn.functional: activations (elementwise non-linearities and the softmax family)."""
 from __future__ import annotations
 
-__all__: list[str] = []
+import warnings
+
+from ... import _dtype as D
+from ..._ops import elementwise as E
+from ..._ops import nn_ops as N
+from ..._ops._util import norm_dim
+from ..._tensor import Tensor
+
+__all__ = [
+    "threshold", "threshold_", "relu", "relu_", "relu6", "hardtanh", "hardtanh_", "elu", "elu_",
+    "selu", "selu_", "celu", "celu_", "leaky_relu", "leaky_relu_", "prelu", "glu", "gelu",
+    "logsigmoid", "hardshrink", "tanhshrink", "softsign", "softplus", "softmin", "softmax",
+    "log_softmax", "softshrink", "tanh", "sigmoid", "hardsigmoid", "silu", "mish", "hardswish",
+]
+
+# SELU's constants (Klambauer et al. 2017), as torch spells them
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _check(input, name: str) -> Tensor:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f'"{name}" not implemented for \'{_tname(input.dtype)}\'')
+    return input
+
+
+def _tname(dt) -> str:
+    return {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+            "bool": "Bool"}.get(dt.name, dt.name.capitalize())
+
+
+def _apply(fn, input, inplace: bool):
+    """``fn(input)``, or written back into ``input`` (torch's ``inplace=True``)."""
+    if inplace:
+        return input._inplace(fn)
+    return fn(input)
+
+
+def _piecewise(input, fn, name: str, inplace: bool = False):
+    _check(input, name)
+    return _apply(lambda x: N.PiecewiseLinear.apply(x, fn=fn), input, inplace)
+
+
+# ------------------------------------------------------------------------------------------
+# rectifiers and clamps
+# ------------------------------------------------------------------------------------------
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``max(x, 0)`` (gradient 0 at 0)."""
+    return _apply(E.relu, input, inplace)
+
+
+def relu_(input: Tensor) -> Tensor:
+    return relu(input, inplace=True)
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """``x if x > threshold else value``."""
+    def fn(xp, a):
+        m = a > threshold
+        return xp.where(m, a, value), m
+    return _piecewise(input, fn, "threshold", inplace)
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    return globals()["threshold"](input, threshold, value, inplace=True)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    """``clamp(x, min_val, max_val)``; the gradient passes strictly inside the interval."""
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+
+    def fn(xp, a):
+        return xp.clip(a, min_val, max_val), (a > min_val) & (a < max_val)
+    return _piecewise(input, fn, "hardtanh", inplace)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """``min(max(x, 0), 6)``."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """``x if x > 0 else negative_slope * x``."""
+    def fn(xp, a):
+        m = a > 0
+        return xp.where(m, a, a * negative_slope), xp.where(m, 1.0, negative_slope)
+    return _piecewise(input, fn, "leaky_relu", inplace)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """``x if x > 0 else w * x`` with one learnable slope per channel (dim 1) or one shared."""
+    _check(input, "prelu")
+    n = weight.numel()
+    ch = input.shape[1] if input.ndim >= 2 else 1
+    if n != 1 and n != ch:
+        raise RuntimeError(
+            "Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+            f"{n} and channel size = {ch}.")
+    weight = weight.reshape(()) if n == 1 else weight.reshape((n,) + (1,) * (input.ndim - 2))
+    return E.where(input > 0, input, weight * input)
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """``x if |x| > lambd else 0``."""
+    def fn(xp, a):
+        m = (a < -lambd) | (a > lambd)
+        return xp.where(m, a, 0), m
+    return _piecewise(input, fn, "hardshrink")
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, else 0."""
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+
+    def fn(xp, a):
+        m = (a < -lambd) | (a > lambd)
+        return xp.where(a > lambd, a - lambd, xp.where(a < -lambd, a + lambd, 0)), m
+    return _piecewise(input, fn, "softshrink")
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """``relu6(x + 3) / 6``."""
+    def fn(xp, a):
+        return xp.clip(a / 6 + 0.5, 0, 1), xp.where((a > -3) & (a < 3), 1 / 6, 0.0)
+    return _piecewise(input, fn, "hardsigmoid", inplace)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * relu6(x + 3) / 6``."""
+    _check(input, "hardswish")
+    return _apply(N.Hardswish.apply, input, inplace)
+
+
+# ------------------------------------------------------------------------------------------
+# smooth activations
+# ------------------------------------------------------------------------------------------
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """``x if x > 0 else alpha * (exp(x) - 1)``."""
+    _check(input, "elu")
+    return _apply(lambda x: N.Elu.apply(x, alpha=alpha, scale=1.0, input_scale=1.0), input, inplace)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return elu(input, alpha, inplace=True)
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``scale * elu(x, alpha)`` with the self-normalising constants."""
+    _check(input, "selu")
+    return _apply(lambda x: N.Elu.apply(x, alpha=_SELU_ALPHA, scale=_SELU_SCALE, input_scale=1.0),
+                  input, inplace)
+
+
+def selu_(input: Tensor) -> Tensor:
+    return selu(input, inplace=True)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
+    _check(input, "celu")
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError")
+    return _apply(lambda x: N.Elu.apply(x, alpha=alpha, scale=1.0, input_scale=1.0 / alpha),
+                  input, inplace)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return celu(input, alpha, inplace=True)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """``x * Phi(x)``; ``approximate='tanh'``: ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    _check(input, "GeluKernelImpl")
+    return N.Gelu.apply(input, approximate=approximate)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * sigmoid(x)`` (swish)."""
+    _check(input, "silu")
+    return _apply(N.Silu.apply, input, inplace)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * tanh(softplus(x))``."""
+    _check(input, "mish")
+    return _apply(lambda x: x * N.Softplus.apply(x, beta=1.0, threshold=20.0).tanh(), input, inplace)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """``log(1 + exp(beta x)) / beta``; linear where ``beta x > threshold``."""
+    _check(input, "softplus")
+    return N.Softplus.apply(input, beta=beta, threshold=threshold)
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """``log(1 / (1 + exp(-x)))``, stable for large |x|."""
+    _check(input, "log_sigmoid_forward")
+    return N.LogSigmoid.apply(input)
+
+
+def softsign(input: Tensor) -> Tensor:
+    """``x / (1 + |x|)``."""
+    return input / (input.abs() + 1)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """``x - tanh(x)``."""
+    return input - input.tanh()
+
+
+def tanh(input: Tensor) -> Tensor:
+    return E.tanh(input)
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    return E.sigmoid(input)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """Gated linear unit: ``a * sigmoid(b)`` where ``a, b`` are the halves of ``input`` along ``dim``."""
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    d = norm_dim(dim, input.ndim)
+    n = input.shape[d]
+    if n % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {n}")
+    a, b = input.split(n // 2, d)
+    return a * b.sigmoid()
+
+
+# ------------------------------------------------------------------------------------------
+# softmax family
+# ------------------------------------------------------------------------------------------
+def _softmax_dim(name: str, ndim: int) -> int:
+    warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
+        "dim=X as an argument.", stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def _softmax_like(op, input, dim, dtype, name):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    if dim is None:
+        dim = _softmax_dim(name, input.ndim)
+    if dtype is not None:
+        input = input.to(D.to_dtype(dtype))
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f'"{name}_lastdim_kernel_impl" not implemented for '
+                                  f"'{_tname(input.dtype)}'")
+    d = norm_dim(dim, input.ndim)
+    if input.ndim == 0:
+        return op.apply(input.reshape(1), dim=0).reshape(())
+    return op.apply(input, dim=d)
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """``exp(x_i - max x) / sum_j exp(x_j - max x)`` along ``dim`` (stable for large logits)."""
+    return _softmax_like(N.Softmax, input, dim, dtype, "softmax")
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """``x_i - max x - log sum_j exp(x_j - max x)`` along ``dim``."""
+    return _softmax_like(N.LogSoftmax, input, dim, dtype, "log_softmax")
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """``softmax(-x)``."""
+    if dim is None:
+        dim = _softmax_dim("softmin", input.ndim)
+    if dtype is not None:
+        input = input.to(D.to_dtype(dtype))
+    return softmax(-input, dim)
+
+
+# Tensor methods torch has for these (bound once, unless the core already provides them)
+def _t_softmax(self, dim, dtype=None):
+    return softmax(self, dim, dtype=dtype)
+
+
+def _t_log_softmax(self, dim, dtype=None):
+    return log_softmax(self, dim, dtype=dtype)
+
+
+for _n, _f in (("softmax", _t_softmax), ("log_softmax", _t_log_softmax)):
+    if not hasattr(Tensor, _n):
+        setattr(Tensor, _n, _f)

@@ -1,4 +1,517 @@
-"""nn.functional: loss."""
+"""nn.functional: losses, plus the distance helpers they use (normalize, cosine_similarity,
+pairwise_distance)."""
 from __future__ import annotations
 
-__all__: list[str] = []
+import math
+import warnings
+
+from ... import _dtype as D
+from ..._backend import to_numpy
+from ..._ops import elementwise as E
+from ..._ops import nn_ops as N
+from ..._ops.norms import vector_norm
+from ..._tensor import Tensor
+from ._activation import logsigmoid, softplus
+
+__all__ = [
+    "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy", "nll_loss",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "poisson_nll_loss",
+    "gaussian_nll_loss", "hinge_embedding_loss", "multi_margin_loss",
+    "multilabel_soft_margin_loss", "soft_margin_loss", "margin_ranking_loss",
+    "cosine_embedding_loss", "triplet_margin_loss", "normalize", "cosine_similarity",
+    "pairwise_distance",
+]
+
+
+# ------------------------------------------------------------------------------------------
+# helpers
+# ------------------------------------------------------------------------------------------
+def _legacy(size_average, reduce, reduction: str) -> str:
+    """torch's deprecated ``size_average``/``reduce`` pair mapped onto ``reduction``."""
+    if size_average is None and reduce is None:
+        return reduction
+    warnings.warn("size_average and reduce args will be deprecated, please use reduction='"
+                  + ("none" if reduce is False else "mean" if size_average is not False else "sum")
+                  + "' instead.", stacklevel=3)
+    if reduce is False:
+        return "none"
+    return "sum" if size_average is False else "mean"
+
+
+def _check_reduction(reduction: str) -> None:
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "none":
+        return loss
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _size_warning(input: Tensor, target: Tensor) -> None:
+    if tuple(target.shape) != tuple(input.shape):
+        warnings.warn(
+            f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
+            "This will likely lead to incorrect results due to broadcasting. "
+            "Please ensure they have the same size.", stacklevel=3)
+
+
+def _weighted(err: Tensor, input: Tensor, weight, reduction: str, mean_by_weight: bool) -> Tensor:
+    if weight is None:
+        return _reduce(err, reduction)
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError("Weights and input must have the same size.")
+    err = err * weight
+    if reduction == "mean" and mean_by_weight:
+        return err.sum() / weight.sum()
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', 'mean', 'sum'.")
+    return _reduce(err, reduction)
+
+
+def _tname(dt) -> str:
+    return {"int64": "Long", "int32": "Int", "float32": "Float", "float64": "Double", "bool": "Bool",
+            "uint8": "Byte", "int16": "Short", "int8": "Char", "float16": "Half"}.get(dt.name, dt.name)
+
+
+# ------------------------------------------------------------------------------------------
+# regression losses
+# ------------------------------------------------------------------------------------------
+def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
+             weight: Tensor | None = None) -> Tensor:
+    """``(x - y)^2``; with ``weight``, ``mean`` is ``sum(w (x - y)^2) / sum(w)``."""
+    _size_warning(input, target)
+    reduction = _legacy(size_average, reduce, reduction)
+    d = input - target
+    return _weighted(d * d, input, weight, reduction, True)
+
+
+def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
+            weight: Tensor | None = None) -> Tensor:
+    """``|x - y|``; with ``weight``, ``mean`` is ``sum(w |x - y|) / sum(w)``."""
+    _size_warning(input, target)
+    reduction = _legacy(size_average, reduce, reduction)
+    return _weighted((input - target).abs(), input, weight, reduction, True)
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """``0.5 d^2 / beta`` if ``|d| < beta`` else ``|d| - 0.5 beta`` (``beta = 0``: L1)."""
+    _size_warning(input, target)
+    reduction = _legacy(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    d = input - target
+    z = d.abs()
+    if beta == 0:
+        return _reduce(z, reduction)
+    return _reduce(E.where(z < beta, d * d * (0.5 / beta), z - 0.5 * beta), reduction)
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
+               weight: Tensor | None = None) -> Tensor:
+    """``0.5 d^2`` if ``|d| < delta`` else ``delta (|d| - 0.5 delta)``."""
+    _size_warning(input, target)
+    _check_reduction(reduction)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    d = input - target
+    z = d.abs()
+    err = E.where(z < delta, d * d * 0.5, (z - 0.5 * delta) * delta)
+    return _weighted(err, input, weight, reduction, False)
+
+
+# ------------------------------------------------------------------------------------------
+# classification: NLL / cross-entropy
+# ------------------------------------------------------------------------------------------
+def _class_target_check(input: Tensor, target: Tensor) -> None:
+    """Shapes of (input, class-index target) as torch's nll_loss checks them."""
+    if input.ndim == 0:
+        raise ValueError(f"Expected 1 or more dimensions (got {input.ndim})")
+    if input.ndim <= 2:
+        if target.ndim > 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        if input.ndim == 2 and (target.ndim != 1 or target.shape[0] != input.shape[0]):
+            raise ValueError(
+                f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
+                f"({target.shape[0] if target.ndim else 1}).")
+        if input.ndim == 1 and target.ndim != 0:
+            if target.ndim == 1 and target.shape[0] != 1:
+                raise ValueError(
+                    f"Expected input batch_size (1) to match target batch_size ({target.shape[0]}).")
+    else:
+        want = (input.shape[0],) + tuple(input.shape[2:])
+        if tuple(target.shape) != want:
+            raise RuntimeError(f"Expected target size [{', '.join(map(str, want))}], got "
+                               f"[{', '.join(map(str, target.shape))}]")
+    if target.dtype.is_floating_point or target.dtype is D.bool_:
+        raise RuntimeError(f"expected scalar type Long but found {_tname(target.dtype)}")
+
+
+def _as_rows(input: Tensor, target: Tensor):
+    """(M, C) logits and (M,) targets for any of torch's layouts (C,), (N, C), (N, C, d...)."""
+    if input.ndim == 1:
+        return input.unsqueeze(0), target.reshape(1)
+    if input.ndim == 2:
+        return input, target
+    c = input.shape[1]
+    return input.movedim(1, -1).reshape(-1, c), target.reshape(-1)
+
+
+def _check_bounds(t_arr, c: int, ignore_index: int) -> None:
+    bad = ((t_arr < 0) | (t_arr >= c)) & (t_arr != ignore_index)
+    if bad.any():
+        raise IndexError(f"Target {int(to_numpy(t_arr[bad]).reshape(-1)[0])} is out of bounds.")
+
+
+def _check_weight(weight, c: int):
+    if weight is None:
+        return None
+    if weight.ndim != 1 or weight.shape[0] != c:
+        raise RuntimeError(
+            f"weight tensor should be defined either for all {c} classes or no classes but got "
+            f"weight tensor of shape: [{', '.join(map(str, weight.shape))}]")
+    return weight
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
+             ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
+    """``-w[t] * input[t]`` per element (input holds log-probabilities, class dim 1);
+    ``mean`` divides by ``sum(w[t])`` over the targets that are not ``ignore_index``."""
+    reduction = _legacy(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    _class_target_check(input, target)
+    x2, t = _as_rows(input, target)
+    c = x2.shape[1]
+    weight = _check_weight(weight, c)
+    _check_bounds(t._data, c, ignore_index)
+    valid = t != ignore_index
+    ts = E.where(valid, t, 0).long()
+    picked = x2.gather(1, ts.unsqueeze(1)).squeeze(1)
+    w = valid.to(input.dtype)
+    if weight is not None:
+        w = w * weight.to(input.dtype).detach()[ts]
+    loss = -picked * w
+    if reduction == "none":
+        return loss.reshape(target.shape)
+    if reduction == "sum":
+        return loss.sum()
+    return loss.sum() / w.sum()
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
+                  ignore_index: int = -100, reduce=None, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """``nll_loss(log_softmax(input, 1), target)`` fused; ``target`` holds class indices
+    (shape of input without dim 1) or class probabilities (same shape as input).
+
+    Label smoothing ``eps`` mixes the target with the uniform distribution:
+    ``(1 - eps) * onehot + eps / C``.
+    """
+    reduction = _legacy(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f'"log_softmax_lastdim_kernel_impl" not implemented for \'{_tname(input.dtype)}\'')
+    cdim = 0 if input.ndim == 1 else 1
+    if tuple(target.shape) == tuple(input.shape) and input.ndim >= 1:
+        if not target.dtype.is_floating_point:
+            raise RuntimeError("Expected floating point type for target with class probabilities, "
+                               f"got {_tname(target.dtype)}")
+        return _cross_entropy_probs(input, target, weight, reduction, label_smoothing, cdim)
+    _class_target_check(input, target)
+    x2, t = _as_rows(input, target)
+    c = x2.shape[1]
+    weight = _check_weight(weight, c)
+    t_arr = t._data
+    _check_bounds(t_arr, c, ignore_index)
+    w_arr = None if weight is None else weight._data.astype(x2._data.dtype, copy=False)
+    loss = N.CrossEntropyIdx.apply(x2, target=t_arr, weight=w_arr, ignore_index=ignore_index,
+                                   eps=float(label_smoothing))
+    if reduction == "none":
+        return loss.reshape(target.shape)
+    if reduction == "sum":
+        return loss.sum()
+    valid = t_arr != ignore_index
+    if w_arr is None:
+        denom = float(valid.sum())
+    else:
+        denom = float((w_arr[t_arr[valid]]).sum())
+    if denom == 0:
+        return loss.sum() * float("nan")
+    return loss.sum() / denom
+
+
+def _cross_entropy_probs(input, target, weight, reduction, eps, cdim):
+    c = input.shape[cdim]
+    logp = N.LogSoftmax.apply(input, dim=cdim)
+    if eps > 0:
+        target = target * (1 - eps) + eps / c
+    prod = logp * target
+    if weight is not None:
+        _check_weight(weight, c)
+        prod = prod * weight.reshape((c,) + (1,) * (input.ndim - cdim - 1))
+    loss = -prod.sum(cdim)
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    return loss.sum() / (input.numel() // c if c else 0)
+
+
+# ------------------------------------------------------------------------------------------
+# binary classification
+# ------------------------------------------------------------------------------------------
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """``-w (t log x + (1 - t) log(1 - x))`` with each log clamped at -100."""
+    reduction = _legacy(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(
+            f"Using a target size ({target.shape}) that is different to the input size "
+            f"({input.shape}) is deprecated. Please ensure they have the same size.")
+    x = input._data
+    if x.size and ((x < 0) | (x > 1)).any():
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    loss = N.BinaryCrossEntropy.apply(input, target.to(input.dtype))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                     size_average=None, reduce=None, reduction: str = "mean",
+                                     pos_weight: Tensor | None = None) -> Tensor:
+    """``(1 - t) x - (1 + (pos_weight - 1) t) * logsigmoid(x)``, times ``weight``: the BCE of
+    ``sigmoid(x)`` computed without overflow for large |x|."""
+    reduction = _legacy(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    ls = logsigmoid(input)
+    if pos_weight is not None:
+        ls = ls * ((pos_weight - 1) * target + 1)
+    loss = (1 - target) * input - ls
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+                     reduction: str = "mean") -> Tensor:
+    """``log(1 + exp(-y x))`` for labels ``y`` in {-1, 1} (logistic loss)."""
+    reduction = _legacy(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    return _reduce(softplus(-input * target), reduction)
+
+
+def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """``-mean_c [t_c log sigmoid(x_c) + (1 - t_c) log sigmoid(-x_c)]`` (times ``weight``)."""
+    reduction = _legacy(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    cd = input.ndim - 1
+    loss = loss.sum(cd) / input.shape[cd]
+    return _reduce(loss, reduction)
+
+
+def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average=None,
+                         reduce=None, reduction: str = "mean") -> Tensor:
+    """``x`` where ``y == 1``, ``max(0, margin - x)`` where ``y == -1``."""
+    reduction = _legacy(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    zero = input * 0
+    out_m = E.where(target != 1, (margin - input).clamp(min=0), zero)
+    out_s = E.where(target != -1, input, zero)
+    return _reduce(out_m + out_s, reduction)
+
+
+def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0,
+                      weight: Tensor | None = None, size_average=None, reduce=None,
+                      reduction: str = "mean") -> Tensor:
+    """Multi-class hinge (SVM) loss: ``sum_{i != y} max(0, margin - x_y + x_i)^p / C``
+    (times ``weight[y]``)."""
+    reduction = _legacy(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    x = input.unsqueeze(0) if input.ndim == 1 else input
+    if x.ndim != 2:
+        raise RuntimeError(
+            f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+            f"[{', '.join(map(str, input.shape))}]")
+    t = target.reshape(-1).long()
+    c = x.shape[1]
+    if t.shape[0] != x.shape[0]:
+        raise RuntimeError(f"inconsistent target size, expected {x.shape[0]} but got "
+                           f"[{', '.join(map(str, target.shape))}]")
+    _check_bounds(t._data, c, -(10 ** 18))
+    xy = x.gather(1, t.unsqueeze(1))
+    z = (x - xy + margin).clamp(min=0)
+    if p == 2:
+        z = z * z
+    from ..._creation import arange
+
+    notself = arange(c, device=input.device).unsqueeze(0) != t.unsqueeze(1)
+    z = E.where(notself, z, z * 0)
+    if weight is not None:
+        z = z * weight[t].unsqueeze(1)
+    loss = z.sum(1) / c
+    if input.ndim == 1:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction)
+
+
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
+                        size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """``max(0, -y (x1 - x2) + margin)``."""
+    reduction = _legacy(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if input1.ndim != input2.ndim or input1.ndim != target.ndim:
+        raise RuntimeError(
+            f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+            f"input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} ")
+    return _reduce((-target * (input1 - input2) + margin).clamp(min=0), reduction)
+
+
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
+                          size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """``1 - cos(x1, x2)`` where ``y == 1``, ``max(0, cos(x1, x2) - margin)`` where ``y == -1``."""
+    reduction = _legacy(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if input1.ndim not in (1, 2):
+        raise RuntimeError(f"{input1.ndim}D target tensor expects {input1.ndim - 1}D input tensors, "
+                           f"but found inputs with sizes {input1.shape} and {input2.shape}.")
+    d = input1.ndim - 1
+    eps = 1e-12
+    prod = (input1 * input2).sum(d)
+    m1 = (input1 * input1).sum(d) + eps
+    m2 = (input2 * input2).sum(d) + eps
+    cos = prod / (m1 * m2).sqrt()
+    zero = cos * 0
+    out = E.where(target == 1, 1 - cos, zero) + E.where(target == -1, (cos - margin).clamp(min=0), zero)
+    return _reduce(out, reduction)
+
+
+def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0,
+                        p: float = 2, eps: float = 1e-6, swap: bool = False, size_average=None,
+                        reduce=None, reduction: str = "mean") -> Tensor:
+    """``max(0, margin + d(a, p) - d(a, n))`` with ``d`` the pairwise p-norm distance
+    (``swap``: use ``min(d(a, n), d(p, n))``)."""
+    reduction = _legacy(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if margin <= 0:
+        raise ValueError(f"TripletMarginLoss: expected margin to be greater than 0, got {margin} instead")
+    d_ap = pairwise_distance(anchor, positive, p, eps)
+    d_an = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_an = E.minimum(d_an, pairwise_distance(positive, negative, p, eps))
+    return _reduce((margin + d_ap - d_an).clamp(min=0), reduction)
+
+
+# ------------------------------------------------------------------------------------------
+# probabilistic losses
+# ------------------------------------------------------------------------------------------
+def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
+           log_target: bool = False) -> Tensor:
+    """``t (log t - x)`` (``input`` holds log-probabilities; ``log_target``: ``exp(t) (t - x)``).
+    ``'batchmean'`` divides the sum by the batch size (the true KL divergence per sample)."""
+    reduction = _legacy(size_average, reduce, reduction)
+    if reduction == "mean":
+        warnings.warn(
+            "reduction: 'mean' divides the total loss by both the batch size and the support size."
+            "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+            "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+            stacklevel=2)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        loss = E.xlogy(target, target) - target * input
+    if reduction == "batchmean":
+        return loss.sum() / (input.shape[0] if input.ndim else 1)
+    _check_reduction(reduction)
+    return _reduce(loss, reduction)
+
+
+def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False,
+                     size_average=None, eps: float = 1e-8, reduce=None,
+                     reduction: str = "mean") -> Tensor:
+    """``exp(x) - t x`` (``log_input``) or ``x - t log(x + eps)``; ``full`` adds Stirling's
+    ``t log t - t + 0.5 log(2 pi t)`` where ``t > 1``."""
+    reduction = _legacy(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        st = target * target.log() - target + 0.5 * (2 * math.pi * target).log()
+        loss = loss + E.where(target > 1, st, st * 0)
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, eps: float = 1e-6,
+                      reduction: str = "mean") -> Tensor:
+    """``0.5 (log max(var, eps) + (x - t)^2 / max(var, eps))`` (+ ``0.5 log 2 pi`` if ``full``);
+    the clamp is invisible to autograd, as torch's."""
+    if isinstance(var, (int, float)):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        from ..._creation import full_like
+
+        var = full_like(input, float(var))
+    elif bool((var < 0).any()):
+        raise ValueError("var has negative entry/entries")
+    if tuple(var.shape) != tuple(input.shape):
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)
+        elif input.ndim == var.ndim and sum(y for x, y in zip(input.shape, var.shape) if x != y) == 1:
+            pass
+        else:
+            raise ValueError("var is of incorrect size")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not valid")
+    vd = var.detach()
+    var = var + (vd.clamp(min=eps) - vd)
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+# ------------------------------------------------------------------------------------------
+# distances
+# ------------------------------------------------------------------------------------------
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None) -> Tensor:
+    """``x / max(||x||_p, eps)`` along ``dim``."""
+    n = vector_norm(input, p, dim, True).clamp(min=eps)
+    res = input / n
+    if out is not None:
+        out.copy_(res)
+        return out
+    return res
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """``sum(x1 / max(||x1||, eps) * x2 / max(||x2||, eps))`` along ``dim`` (broadcasting)."""
+    n1 = vector_norm(x1, 2, dim, True).clamp(min=eps)
+    n2 = vector_norm(x2, 2, dim, True).clamp(min=eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> Tensor:
+    """``||x1 - x2 + eps||_p`` over the last dimension."""
+    nd = max(x1.ndim, x2.ndim)
+    return vector_norm(x1 - x2 + eps, p, max(nd - 1, 0) if nd else None, keepdim)
