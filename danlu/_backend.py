@@ -21,6 +21,11 @@ except Exception:  # cupy missing or broken
 numpy = np
 ndarray = np.ndarray
 
+# torch computes inf/nan silently (1/0, log(-1), exp overflow); numpy would warn on every such
+# element-wise op.  Wrapping each op in ``np.errstate`` costs ~1 us per op, so danlu sets the
+# policy once at import instead.
+np.seterr(divide="ignore", invalid="ignore", over="ignore", under="ignore")
+
 
 class device:
     """``danlu.device('cpu')``, ``danlu.device('cuda:0')``, ``danlu.device('cuda', 0)``."""

@@ -418,7 +418,8 @@ def scatter_zeros_along(g, idx, dim, keepdim, shape):
     ie = idx if keepdim else xp.expand_dims(idx, dim)
     ge = g if keepdim else g.unsqueeze(dim)
     zeros = U.Tensor._make(xp.zeros(shape, g._data.dtype), None)
-    return Scatter.apply(zeros, ge, U.Tensor._make(ie, None), dim=dim, reduce=None)
+    # scatter-ADD: cummax picks the same index repeatedly and those gradients sum
+    return ScatterAdd.apply(zeros, ge, U.Tensor._make(ie, None), dim=dim)
 
 
 def index_select(input, dim, index):

@@ -140,11 +140,14 @@ class Amax(Op):
     @staticmethod
     def forward(ctx, a, axes, keepdim, mode):
         ctx.axes, ctx.keepdim, ctx.shape = axes, keepdim, a.shape
-        if a.size == 0 and any(a.shape[i] == 0 for i in (axes or range(a.ndim))):
-            raise RuntimeError(
-                f"{mode}(): Expected reduction dim to be specified for input.numel() == 0. "
-                "Specify the reduction dim with the 'dim' argument."
-            )
+        if a.size == 0:
+            if axes is None or len(axes) == a.ndim:
+                raise RuntimeError(
+                    f"{mode}(): Expected reduction dim to be specified for input.numel() == 0. "
+                    "Specify the reduction dim with the 'dim' argument.")
+            for i in axes:
+                if a.shape[i] == 0:
+                    raise IndexError(f"{mode}(): Expected reduction dim {i} to have non-zero size.")
         f = a.max if mode in ("amax", "max") else a.min
         return f(axis=axes, keepdims=keepdim)
 
@@ -173,8 +176,9 @@ class SelectAlong(Op):
     @staticmethod
     def forward(ctx, a, idx, dim, keepdim):
         xp = xp_of(a)
-        ctx.idx, ctx.dim, ctx.keepdim, ctx.shape = idx, dim, keepdim, a.shape
-        ie = xp.expand_dims(idx, dim) if not keepdim else idx
+        # ``idx`` has either a's ndim (cummax) or one dim fewer (max/median/... along dim)
+        ie = xp.expand_dims(idx, dim) if idx.ndim < a.ndim else idx
+        ctx.idx, ctx.dim, ctx.keepdim, ctx.shape = ie, dim, keepdim, a.shape
         out = xp.take_along_axis(a, ie, axis=dim)
         return out if keepdim else xp.squeeze(out, axis=dim)
 
@@ -182,7 +186,9 @@ class SelectAlong(Op):
     def backward(ctx, g):
         from .indexing import scatter_zeros_along
 
-        return scatter_zeros_along(g, ctx.idx, ctx.dim, ctx.keepdim, ctx.shape), None
+        if not ctx.keepdim:
+            g = g.unsqueeze(ctx.dim)
+        return scatter_zeros_along(g, ctx.idx, ctx.dim, True, ctx.shape), None
 
 
 MinMax = namedtuple("max", ["values", "indices"])

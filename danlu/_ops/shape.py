@@ -467,8 +467,9 @@ class Flip(Op):
         return (flip(g, ctx.dims),)
 
 
-def flip(input, dims):
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+def flip(input, *args, dims=None):
+    """Reverse the order along ``dims`` (``x.flip(0, 1)``, ``flip(x, (0, 1))``, ``dims=``)."""
+    dims = _shape_args(args if dims is None else (dims,))
     nd = input._data.ndim
     return Flip.apply(input, dims=tuple(norm_dim(d, nd) for d in dims))
 
