@@ -123,9 +123,30 @@ class UninitializedBuffer(UninitializedTensorMixin, Tensor):
         pass
 
 
+class Buffer(Tensor):
+    """Marks a tensor to be registered as a buffer on assignment: ``self.b = nn.Buffer(t)``
+    is ``self.register_buffer("b", t, persistent=...)``."""
+
+    __slots__ = ("persistent",)
+
+    def __new__(cls, data: Tensor | None = None, *, persistent: bool = True):
+        from .._creation import empty
+
+        if data is None:
+            data = empty(0)
+        b = object.__new__(cls)
+        _init(b, data._data, None, 0, data._vc)
+        b._rg = data._rg
+        b.persistent = persistent
+        return b
+
+    def __init__(self, data=None, *, persistent: bool = True) -> None:
+        pass
+
+
 def is_lazy(param) -> bool:
     """True for an uninitialized (lazy) parameter or buffer."""
     return isinstance(param, UninitializedTensorMixin)
 
 
-__all__ = ["Parameter", "UninitializedParameter", "UninitializedBuffer", "is_lazy"]
+__all__ = ["Parameter", "Buffer", "UninitializedParameter", "UninitializedBuffer", "is_lazy"]
