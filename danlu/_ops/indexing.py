@@ -263,6 +263,8 @@ class Gather(Op):
     @staticmethod
     def forward(ctx, a, idx, dim):
         ctx.idx, ctx.dim, ctx.shape = idx, dim, a.shape
+        if idx.shape != a.shape:  # torch lets index be smaller than input off ``dim``
+            a = a[tuple(slice(None) if i == dim else slice(0, s) for i, s in enumerate(idx.shape))]
         return xp_of(a).take_along_axis(a, idx, axis=dim)
 
     @staticmethod
@@ -284,7 +286,7 @@ class ScatterAdd(Op):
     @staticmethod
     def forward(ctx, a, src, idx, dim):
         xp = xp_of(a)
-        ctx.idx, ctx.dim = idx, dim
+        ctx.idx, ctx.dim, ctx.src_shape = idx, dim, src.shape
         out = a.copy()
         src = src[tuple(slice(0, s) for s in idx.shape)]
         _add_at(xp, out, _scatter_key(xp, idx, dim), src)
@@ -296,7 +298,7 @@ class ScatterAdd(Op):
         gs = None
         if n[1]:
             gs = U.Tensor._make(ctx.idx, None)
-            gs = Gather.apply(g, gs, dim=ctx.dim)
+            gs = _pad_to(Gather.apply(g, gs, dim=ctx.dim), ctx.src_shape)
         return (g if n[0] else None), gs
 
 
@@ -306,7 +308,7 @@ class Scatter(Op):
     @staticmethod
     def forward(ctx, a, src, idx, dim, reduce):
         xp = xp_of(a)
-        ctx.idx, ctx.dim = idx, dim
+        ctx.idx, ctx.dim, ctx.src_shape = idx, dim, src.shape
         out = a.copy()
         key = _scatter_key(xp, idx, dim)
         src = xp.broadcast_to(src, idx.shape) if src.ndim == 0 else src[tuple(slice(0, s) for s in idx.shape)]
@@ -330,7 +332,24 @@ class Scatter(Op):
                                idx, dim=ctx.dim, reduce=None)
         if n[1]:
             gs = Gather.apply(g, idx, dim=ctx.dim)
+            gs = gs.sum() if len(ctx.src_shape) == 0 else _pad_to(gs, ctx.src_shape)
         return ga, gs, None
+
+
+def _pad_to(t, shape):
+    """``t`` zero-padded at the end of each dim up to ``shape`` (a source larger than its index
+    gets zero gradient outside the index's extent)."""
+    if tuple(t.shape) == tuple(shape):
+        return t
+    from .shape import cat
+
+    xp = xp_of(t._data)
+    for i, s in enumerate(shape):
+        if t.shape[i] < s:
+            zshape = list(t.shape)
+            zshape[i] = s - t.shape[i]
+            t = cat([t, U.Tensor._make(xp.zeros(zshape, t._data.dtype), None)], i)
+    return t
 
 
 def _check_index_tensor(index, name):
@@ -338,15 +357,36 @@ def _check_index_tensor(index, name):
         raise RuntimeError(f"{name}(): Expected dtype int64 for index")
 
 
+def _check_gather_index(index, shape, dim, name):
+    """torch's checks for gather/scatter: same ndim, index no larger off ``dim``, in range."""
+    idx = index._data
+    if idx.ndim != len(shape):
+        raise RuntimeError("Index tensor must have the same number of dimensions as "
+                           f"{'input' if name == 'gather' else 'self'} tensor")
+    for i, (si, s) in enumerate(zip(idx.shape, shape)):
+        if i != dim and si > s:
+            raise RuntimeError(
+                f"Size does not match at dimension {i} expected index {list(idx.shape)} to be no "
+                f"larger than {'input' if name == 'gather' else 'self'} {list(shape)} apart from "
+                f"dimension {dim}")
+    if idx.size:
+        lo, hi = int(idx.min()), int(idx.max())
+        if hi >= shape[dim] or lo < 0:
+            raise RuntimeError(
+                f"index {hi if hi >= shape[dim] else lo} is out of bounds for dimension {dim} "
+                f"with size {shape[dim]}")
+
+
 def gather(input, dim, index, *, sparse_grad=False):
     """``out[i][j] = input[index[i][j]][j]`` (dim 0), etc."""
     _check_index_tensor(index, "gather")
     d = norm_dim(dim, input.ndim)
-    if index.ndim != input.ndim and not (index.ndim <= 1 and input.ndim <= 1):
-        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
-    _check_int_index(index._data, input.shape, d, xp_of(index._data)) if input.ndim else None
-    if input.ndim == 0:
+    if input.ndim == 0 or index.ndim == 0:
+        if index.ndim > 1 or input.ndim > 1:
+            raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+        _check_int_index(index._data.reshape(-1), (1,), 0, None)
         return input.reshape(1)[index.reshape(-1)].reshape(index.shape)
+    _check_gather_index(index, input.shape, d, "gather")
     return Gather.apply(input, index, dim=d)
 
 
@@ -373,14 +413,14 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     elif src.dtype is not input.dtype:
         raise RuntimeError(
             "scatter(): Expected self.dtype to be equal to src.dtype")
-    _check_int_index(index._data, input.shape, d, xp_of(index._data))
+    _check_gather_index(index, input.shape, d, "scatter")
     return Scatter.apply(input, src, index, dim=d, reduce=reduce)
 
 
 def scatter_add(input, dim, index, src):
     _check_index_tensor(index, "scatter_add")
     d = norm_dim(dim, input.ndim)
-    _check_int_index(index._data, input.shape, d, xp_of(index._data))
+    _check_gather_index(index, input.shape, d, "scatter_add")
     return ScatterAdd.apply(input, src, index, dim=d)
 
 
@@ -399,6 +439,10 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
                           U.Tensor._make(xp.ones(index.shape, input.dtype.np), None))
         cnt = cnt.masked_fill(cnt == 0, 1)
         return s / cnt if input.dtype.is_floating_point else s // cnt
+    if reduce in ("amax", "amin"):
+        _check_gather_index(index, input.shape, d, "scatter_reduce")
+        src = src[tuple(slice(0, s) for s in index.shape)]
+        return ScatterMinMax.apply(input, src, index, dim=d, reduce=reduce, include_self=include_self)
     with_grad = input._rg or src._rg
     key = _scatter_key(xp, index._data, d)
     out = input._data.copy()
@@ -412,6 +456,48 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     return U.Tensor._make(out, None)
 
 
+class ScatterMinMax(Op):
+    """``scatter_reduce`` with amax/amin.  The gradient goes to every contributor (kept input
+    entries and sources) equal to the result, split evenly among ties, as in torch."""
+
+    _save_in = (0, 1)
+    _save_out = True
+
+    @staticmethod
+    def forward(ctx, a, src, idx, dim, reduce, include_self):
+        xp = xp_of(a)
+        ctx.idx, ctx.dim, ctx.include_self = idx, dim, include_self
+        key = _scatter_key(xp, idx, dim)
+        out = a.copy()
+        if not include_self:
+            out[key] = -xp.inf if reduce == "amax" else xp.inf
+        (xp.maximum if reduce == "amax" else xp.minimum).at(out, key, src)
+        if not include_self:  # entries no source reached keep their input value
+            hit = xp.zeros(a.shape, bool)
+            hit[key] = True
+            out = xp.where(hit, out, a)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, src, out = ctx.saved_tensors
+        T = U.Tensor
+        xp = xp_of(g._data)
+        idx, dim = ctx.idx, ctx.dim
+        it = T._make(idx, None)
+        src_hit = (src == Gather.apply(out, it, dim=dim)).to(g.dtype)
+        self_hit = (a == out).to(g.dtype)
+        if not ctx.include_self:
+            reached = xp.zeros(a.shape, bool)
+            reached[_scatter_key(xp, idx, dim)] = True
+            self_hit = self_hit * T._make(xp.asarray(~reached, g._data.dtype), None)
+        cnt = ScatterAdd.apply(self_hit, src_hit, idx=idx, dim=dim)
+        gc = g / cnt.masked_fill(cnt == 0, 1.0)
+        n = ctx.needs_input_grad
+        return (gc * self_hit if n[0] else None,
+                Gather.apply(gc, it, dim=dim) * src_hit if n[1] else None, None)
+
+
 def scatter_zeros_along(g, idx, dim, keepdim, shape):
     """Gradient of picking ``idx`` along ``dim``: zeros with ``g`` placed at the indices."""
     xp = xp_of(g._data)
@@ -419,7 +505,7 @@ def scatter_zeros_along(g, idx, dim, keepdim, shape):
     ge = g if keepdim else g.unsqueeze(dim)
     zeros = U.Tensor._make(xp.zeros(shape, g._data.dtype), None)
     # scatter-ADD: cummax picks the same index repeatedly and those gradients sum
-    return ScatterAdd.apply(zeros, ge, U.Tensor._make(ie, None), dim=dim)
+    return ScatterAdd.apply(zeros, ge, idx=ie, dim=dim)
 
 
 def index_select(input, dim, index):

@@ -258,26 +258,32 @@ class PiecewiseLinear(Op):
 
 
 class Elu(Op):
-    """``scale * (x if x > 0 else alpha * (exp(input_scale * x) - 1))`` (ELU, SELU, CELU)."""
+    """``scale * (x if x > 0 else alpha * (exp(input_scale * x) - 1))`` (ELU, SELU, CELU).
 
-    _save_out = True
+    Backward as torch's ``elu_backward`` on the input: ``scale`` for x > 0, else
+    ``input_scale * scale * alpha * exp(input_scale * x)`` (``grad_input_scale`` lets CELU use
+    torch's float32-rounded ``1 / alpha`` there).
+    """
+
+    _save_in = (0,)
 
     @staticmethod
-    def forward(ctx, a, *, alpha, scale, input_scale):
+    def forward(ctx, a, *, alpha, scale, input_scale, grad_input_scale=None):
         xp = xp_of(a)
         pos = a > 0
         neg = alpha * xp.expm1(xp.minimum(a, 0) * input_scale)
         if ctx.recording:
-            ctx.pos, ctx.k = pos, (alpha, scale, input_scale)
+            gis = input_scale if grad_input_scale is None else grad_input_scale
+            ctx.pos, ctx.k = pos, (alpha, scale, gis)
         return (scale * xp.where(pos, a, neg)).astype(a.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
-        (y,) = ctx.saved_tensors
+        (x,) = ctx.saved_tensors
         alpha, scale, isc = ctx.k
-        # for x <= 0: dy/dx = input_scale * (y + scale * alpha)
-        d = _where(_T(ctx.pos), scale, (y + scale * alpha) * isc)
-        return (g * d,)
+        pos = _T(ctx.pos)
+        neg = (x.clamp(max=0) * isc).exp() * (isc * scale * alpha)
+        return (g * _where(pos, scale, neg),)
 
 
 class Gelu(Op):

@@ -1,0 +1,209 @@
+"""Pooling ops (any number of spatial dims) over strided window views.
+
+Geometry: x (N, C, *S); window ``i`` of dim d covers ``i*stride - pad_lo + j*dil`` for
+``j < k``.  ``pad = ((lo, hi), ...)`` where ``hi`` may exceed ``lo`` (ceil_mode windows that run
+past the input).  Every kernel is a loop over the prod(k) kernel offsets, each step touching
+one strided (N, C, *out) slice: no im2col copy, no ``add.at``.
+
+* ``MaxPool`` keeps ``kidx``, the offset of each window's first maximum (NaN wins, as in
+  torch); its backward routes ``g`` there (``MaxPoolScatter``), whose backward gathers
+  (``MaxPoolGather``) -- the pair are each other's adjoints, so double backward works.
+* ``AvgPool`` / ``AvgPoolAdjoint`` are linear and each other's adjoints.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+
+from .._backend import xp_of
+from ..autograd.function import Op
+from .conv import crop, pad_zeros, windows
+
+
+def _offsets(k):
+    return list(itertools.product(*[range(kk) for kk in k]))
+
+
+def _low_value(xp, dtype):
+    return -xp.inf if dtype.kind == "f" else xp.iinfo(dtype).min
+
+
+def _slice_key(off, stride, dil, osp):
+    return (slice(None), slice(None)) + tuple(
+        slice(o * d, o * d + s * (n - 1) + 1, s) for o, s, d, n in zip(off, stride, dil, osp))
+
+
+def maxpool_forward(x, k, stride, pad, dil, osp, want_idx: bool):
+    """(values, kidx or None): running max over the kernel offsets."""
+    xp = xp_of(x)
+    xpad = pad_zeros(x, pad, _low_value(xp, x.dtype)) if any(lo or hi for lo, hi in pad) else x
+    win = windows(xpad, k, stride, dil, osp)  # (N, C, *k, *osp)
+    offs = _offsets(k)
+    head = (slice(None), slice(None))
+    out = win[head + offs[0]].copy()
+    if not want_idx:
+        for off in offs[1:]:
+            xp.maximum(out, win[head + off], out=out)
+        return out, None
+    kidx = xp.zeros(out.shape, xp.int16 if len(offs) < 2 ** 15 else xp.int64)
+    isf = x.dtype.kind == "f"
+    for j, off in enumerate(offs[1:], 1):
+        v = win[head + off]
+        m = v > out
+        if isf:
+            m |= xp.isnan(v)
+        xp.copyto(out, v, where=m)
+        xp.copyto(kidx, j, where=m)
+    return out, kidx
+
+
+def flat_indices(kidx, k, stride, pad, dil, sp):
+    """torch's ``return_indices``: position of each max in the flattened unpadded (*S) plane."""
+    xp = xp_of(kidx)
+    nd = len(k)
+    flat = 0
+    rem = kidx.astype(xp.int64)
+    for d in range(nd - 1, -1, -1):
+        kd = rem % k[d]
+        rem = rem // k[d]
+        shape = [1] * kidx.ndim
+        shape[2 + d] = kidx.shape[2 + d]
+        start = (xp.arange(kidx.shape[2 + d], dtype=xp.int64) * stride[d] - pad[d][0]).reshape(shape)
+        pos = start + kd * dil[d]
+        flat = flat + pos * math.prod(sp[d + 1:])
+    return flat
+
+
+class MaxPool(Op):
+    """Max over each window; ``n_out = 2``: (values, kidx) with kidx non-differentiable."""
+
+    n_out = 2
+
+    @staticmethod
+    def forward(ctx, x, *, k, stride, pad, dil, osp):
+        out, kidx = maxpool_forward(x, k, stride, pad, dil, osp, True)
+        ctx.non_differentiable = (1,)
+        ctx.kidx = kidx
+        ctx.geom = (k, stride, pad, dil, tuple(x.shape))
+        return out, kidx
+
+    @staticmethod
+    def backward(ctx, g, _gi=None):
+        k, stride, pad, dil, shape = ctx.geom
+        return (MaxPoolScatter.apply(g, kidx=ctx.kidx, k=k, stride=stride, pad=pad, dil=dil, shape=shape),)
+
+
+def maxpool_values(x, k, stride, pad, dil, osp):
+    """Values only (no graph needed): no argmax bookkeeping."""
+    return maxpool_forward(x, k, stride, pad, dil, osp, False)[0]
+
+
+class MaxPoolScatter(Op):
+    """Adjoint of gathering at the argmax: ``g`` added at each window's max position."""
+
+    @staticmethod
+    def forward(ctx, g, *, kidx, k, stride, pad, dil, shape):
+        xp = xp_of(g)
+        ctx.kidx, ctx.geom = kidx, (k, stride, pad, dil)
+        padded = shape[:2] + tuple(s + lo + hi for s, (lo, hi) in zip(shape[2:], pad))
+        buf = xp.zeros(padded, g.dtype)
+        osp = g.shape[2:]
+        overlap = any(s < (kk - 1) * d + 1 for s, kk, d in zip(stride, k, dil))
+        tmp = xp.empty_like(g)
+        for j, off in enumerate(_offsets(k)):
+            m = kidx == j
+            key = _slice_key(off, stride, dil, osp)
+            if overlap:
+                xp.multiply(g, m, out=tmp)
+                buf[key] += tmp
+            else:
+                xp.multiply(g, m, out=buf[key])
+        return crop(buf, pad)
+
+    @staticmethod
+    def backward(ctx, gg):
+        k, stride, pad, dil = ctx.geom
+        return (MaxPoolGather.apply(gg, kidx=ctx.kidx, k=k, stride=stride, pad=pad, dil=dil),)
+
+
+class MaxPoolGather(Op):
+    """``x`` (N, C, *S) -> (N, C, *out): the element at each window's recorded argmax."""
+
+    @staticmethod
+    def forward(ctx, x, *, kidx, k, stride, pad, dil):
+        xp = xp_of(x)
+        ctx.kidx, ctx.geom = kidx, (k, stride, pad, dil, tuple(x.shape))
+        osp = kidx.shape[2:]
+        win = windows(pad_zeros(x, pad), k, stride, dil, osp)
+        head = (slice(None), slice(None))
+        out = xp.zeros(kidx.shape, x.dtype)
+        for j, off in enumerate(_offsets(k)):
+            xp.copyto(out, win[head + off], where=kidx == j)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        k, stride, pad, dil, shape = ctx.geom
+        return (MaxPoolScatter.apply(g, kidx=ctx.kidx, k=k, stride=stride, pad=pad, dil=dil, shape=shape),)
+
+
+def avg_divisor(xp, sp, k, stride, pad, osp, count_include_pad, divisor_override, dtype):
+    """torch's divisor per output position, (1, 1, *osp): the window clipped to the padded input
+    (count_include_pad) or to the input itself."""
+    if divisor_override:
+        return divisor_override
+    div = None
+    for d, (s, kk, st, (lo, _), n) in enumerate(zip(sp, k, stride, pad, osp)):
+        start = xp.arange(n) * st - lo
+        end = xp.minimum(start + kk, s + lo)
+        cnt = end - start if count_include_pad else xp.minimum(end, s) - xp.maximum(start, 0)
+        shape = [1] * (2 + len(sp))
+        shape[2 + d] = n
+        cnt = cnt.reshape(shape).astype(dtype)
+        div = cnt if div is None else div * cnt
+    return div
+
+
+class AvgPool(Op):
+    """Window sums over the zero-padded input divided by ``div`` (an array or a number)."""
+
+    @staticmethod
+    def forward(ctx, x, *, k, stride, pad, osp, div):
+        xp = xp_of(x)
+        dil = (1,) * len(k)
+        win = windows(pad_zeros(x, pad), k, stride, dil, osp)
+        head = (slice(None), slice(None))
+        offs = _offsets(k)
+        out = win[head + offs[0]].copy()
+        for off in offs[1:]:
+            out += win[head + off]
+        out /= xp.asarray(div, dtype=x.dtype) if not isinstance(div, (int, float)) else div
+        ctx.geom = (k, stride, pad, div, tuple(x.shape))
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        k, stride, pad, div, shape = ctx.geom
+        return (AvgPoolAdjoint.apply(g, k=k, stride=stride, pad=pad, div=div, shape=shape),)
+
+
+class AvgPoolAdjoint(Op):
+    """Spreads ``g / div`` evenly over each window (overlaps add up)."""
+
+    @staticmethod
+    def forward(ctx, g, *, k, stride, pad, div, shape):
+        xp = xp_of(g)
+        ctx.geom = (k, stride, pad, div, tuple(g.shape[2:]))
+        padded = shape[:2] + tuple(s + lo + hi for s, (lo, hi) in zip(shape[2:], pad))
+        buf = xp.zeros(padded, g.dtype)
+        gd = g / div
+        osp = g.shape[2:]
+        dil = (1,) * len(k)
+        for off in _offsets(k):
+            buf[_slice_key(off, stride, dil, osp)] += gd
+        return crop(buf, pad)
+
+    @staticmethod
+    def backward(ctx, gg):
+        k, stride, pad, div, osp = ctx.geom
+        return (AvgPool.apply(gg, k=k, stride=stride, pad=pad, osp=osp, div=div),)
