@@ -16,6 +16,15 @@ __all__ = [
     "log_softmax", "softshrink", "tanh", "sigmoid", "hardsigmoid", "silu", "mish", "hardswish",
 ]
 
+def _f32(v: float) -> float:
+    """``v`` rounded to float32 (to reproduce constants torch's kernels hold in float)."""
+    import struct
+
+    return struct.unpack("f", struct.pack("f", v))[0]
+
+
+_ONE_SIXTH_F32 = _f32(1.0 / 6.0)
+
 # SELU's constants (Klambauer et al. 2017), as torch spells them
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
@@ -136,7 +145,8 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """``relu6(x + 3) / 6``."""
     def fn(xp, a):
-        return xp.clip(a / 6 + 0.5, 0, 1), xp.where((a > -3) & (a < 3), 1 / 6, 0.0)
+        # torch's backward uses the float literal 1.0f / 6.0f; match its numbers
+        return xp.clip(a / 6 + 0.5, 0, 1), xp.where((a > -3) & (a < 3), _ONE_SIXTH_F32, 0.0)
     return _piecewise(input, fn, "hardsigmoid", inplace)
 
 
@@ -175,8 +185,9 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     _check(input, "celu")
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError")
-    return _apply(lambda x: N.Elu.apply(x, alpha=alpha, scale=1.0, input_scale=1.0 / alpha),
-                  input, inplace)
+    # torch's backward rounds 1/alpha to float32 (derivatives.yaml: 1.0 / alpha.toFloat())
+    return _apply(lambda x: N.Elu.apply(x, alpha=alpha, scale=1.0, input_scale=1.0 / alpha,
+                                        grad_input_scale=1.0 / _f32(alpha)), input, inplace)
 
 
 def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
