@@ -1,4 +1,191 @@
-"""nn.functional: vision."""
+"""nn.functional: interpolate (nearest, nearest-exact, linear, bilinear, trilinear, area),
+pixel_shuffle / pixel_unshuffle.
+
+Source coordinate of output index ``i`` along a dim of input size ``n`` and output size ``m``
+(torch's rules, computed in the input's float precision like torch's kernels):
+
+* nearest:        ``min(floor(i * scale), n - 1)``;            scale = 1/scale_factor or n/m
+* nearest-exact:  ``min(floor((i + 0.5) * scale), n - 1)``
+* linear, align_corners=True:  ``i * (n-1)/(m-1)``
+* linear, align_corners=False: ``max(scale * (i + 0.5) - 0.5, 0)``
+
+Linear modes interpolate between ``floor(src)`` and the next index, one dim at a time.
+"""
 from __future__ import annotations
 
-__all__: list[str] = []
+import math
+
+import numpy as np
+
+from ..._ops import _util as U
+from ..._ops.padding import TakeAlong
+
+__all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle",
+           "pixel_unshuffle"]
+
+_LINEAR = {"linear": 1, "bilinear": 2, "trilinear": 3, "bicubic": 2}
+
+
+def _scale(n: int, m: int, scale, align_corners: bool, dt):
+    if align_corners:
+        return dt((n - 1) / (m - 1)) if m > 1 else dt(0)
+    if scale is not None and scale > 0:
+        return dt(1.0 / scale)
+    return dt(n) / dt(m)
+
+
+def _nearest_index(n: int, m: int, scale, exact: bool):
+    s = _scale(n, m, scale, False, np.float32)
+    i = np.arange(m, dtype=np.float32)
+    if exact:
+        i = i + np.float32(0.5)
+    return np.minimum(np.floor(i * s).astype(np.int64), n - 1)
+
+
+def _linear_weights(n: int, m: int, scale, align_corners: bool, dt):
+    s = _scale(n, m, scale, align_corners, dt)
+    i = np.arange(m, dtype=dt)
+    if align_corners:
+        src = s * i
+    else:
+        src = np.maximum(s * (i + dt(0.5)) - dt(0.5), dt(0))
+    i0 = np.minimum(np.floor(src).astype(np.int64), n - 1)
+    i1 = np.minimum(i0 + 1, n - 1)
+    lam = np.clip(src - i0, 0, 1).astype(dt)
+    return i0, i1, lam
+
+
+def _as_list(v, dim: int, what: str, input):
+    if isinstance(v, (tuple, list)):
+        if len(v) != dim:
+            raise ValueError(
+                f"Input and {what} must have the same number of spatial dimensions, but got input with "
+                f"spatial dimensions of {list(input.shape[2:])} and {what} of {list(v)}. Please provide "
+                "input tensor in (N, C, d1, d2, ...,dK) format and "
+                f"{what} in (o1, o2, ...,oK) format.")
+        return list(v)
+    return [v] * dim
+
+
+def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", align_corners=None,
+                recompute_scale_factor=None, antialias: bool = False):
+    """Resize the spatial dims of (N, C, *S) by ``size`` or ``scale_factor`` (see module doc)."""
+    if mode in ("nearest", "area", "nearest-exact"):
+        if align_corners is not None:
+            raise ValueError(
+                "align_corners option can only be set with the interpolating modes: "
+                "linear | bilinear | bicubic | trilinear")
+    elif mode in _LINEAR:
+        if align_corners is None:
+            align_corners = False
+    else:
+        raise NotImplementedError(
+            f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) for the modes: "
+            f"nearest | linear | bilinear | bicubic | trilinear | area | nearest-exact (got {mode})")
+    if antialias:
+        raise NotImplementedError("interpolate(): antialias=True is not supported by danlu")
+    dim = input.dim() - 2
+    if dim < 1:
+        raise ValueError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D)")
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is not None:
+        out = [int(s) for s in _as_list(size, dim, "output size", input)]
+        scales = [None] * dim
+    elif scale_factor is not None:
+        scales = [float(s) for s in _as_list(scale_factor, dim, "scale_factor", input)]
+        out = [int(math.floor(float(input.shape[i + 2] * scales[i]))) for i in range(dim)]
+        if recompute_scale_factor:
+            scales = [None] * dim
+    else:
+        raise ValueError("either size or scale_factor should be defined")
+    if mode in _LINEAR and _LINEAR[mode] != dim:
+        raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs {_LINEAR[mode] + 2}D input")
+    if mode == "bicubic":
+        raise NotImplementedError("interpolate(): mode='bicubic' is not supported by danlu yet")
+    if any(o <= 0 for o in out):
+        raise RuntimeError(
+            f"Input and output sizes should be greater than 0, but got input ({', '.join(map(str, input.shape[2:]))}) "
+            f"and output ({', '.join(map(str, out))})")
+    if mode == "area":
+        from ._pooling import _adaptive_avg
+
+        return _adaptive_avg(input, tuple(out), dim, f"adaptive_avg_pool{dim}d")
+    x = input
+    if mode in ("nearest", "nearest-exact"):
+        for d in range(dim):
+            n, m = input.shape[2 + d], out[d]
+            if n == m:
+                continue
+            x = TakeAlong.apply(x, idx=_nearest_index(n, m, scales[d], mode == "nearest-exact"), axis=2 + d)
+        return x if x is not input else input.clone()
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f'"upsample_{mode}_out_frame" not implemented for \'{input.dtype.name}\'')
+    dt = input._data.dtype.type
+    xp = U.as_tensor_like
+    for d in range(dim):
+        n, m = input.shape[2 + d], out[d]
+        i0, i1, lam = _linear_weights(n, m, scales[d], align_corners, dt)
+        shape = [1] * input.dim()
+        shape[2 + d] = m
+        lam1 = xp(lam.reshape(shape), x)
+        lam0 = xp((dt(1) - lam).reshape(shape), x)
+        x = TakeAlong.apply(x, idx=i0, axis=2 + d) * lam0 + TakeAlong.apply(x, idx=i1, axis=2 + d) * lam1
+    return x
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """Deprecated alias of ``interpolate``."""
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+def pixel_shuffle(input, upscale_factor: int):
+    """(*, C*r^2, H, W) -> (*, C, H*r, W*r): ``out[c, h*r + i, w*r + j] = in[c*r^2 + i*r + j, h, w]``."""
+    r = int(upscale_factor)
+    if input.dim() < 3:
+        raise RuntimeError(
+            f"pixel_shuffle expects input to have at least 3 dimensions, but got input with {input.dim()} "
+            "dimension(s)")
+    if r <= 0:
+        raise RuntimeError(f"pixel_shuffle expects a positive upscale_factor, but got {r}")
+    *b, c, h, w = input.shape
+    if c % (r * r):
+        raise RuntimeError(
+            "pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of "
+            f"upscale_factor, but input.size(-3)={c} is not divisible by {r * r}")
+    nb = len(b)
+    x = input.reshape(tuple(b) + (c // (r * r), r, r, h, w))
+    x = x.permute(tuple(range(nb)) + (nb, nb + 3, nb + 1, nb + 4, nb + 2))
+    return x.reshape(tuple(b) + (c // (r * r), h * r, w * r))
+
+
+def pixel_unshuffle(input, downscale_factor: int):
+    """Inverse of pixel_shuffle: (*, C, H*r, W*r) -> (*, C*r^2, H, W)."""
+    r = int(downscale_factor)
+    if input.dim() < 3:
+        raise RuntimeError(
+            f"pixel_unshuffle expects input to have at least 3 dimensions, but got input with {input.dim()} "
+            "dimension(s)")
+    if r <= 0:
+        raise RuntimeError(f"pixel_unshuffle expects a positive downscale_factor, but got {r}")
+    *b, c, h, w = input.shape
+    if h % r:
+        raise RuntimeError(
+            f"pixel_unshuffle expects height to be divisible by downscale_factor, but input.size(-2)={h} is "
+            f"not divisible by {r}")
+    if w % r:
+        raise RuntimeError(
+            f"pixel_unshuffle expects width to be divisible by downscale_factor, but input.size(-1)={w} is "
+            f"not divisible by {r}")
+    nb = len(b)
+    x = input.reshape(tuple(b) + (c, h // r, r, w // r, r))
+    x = x.permute(tuple(range(nb)) + (nb, nb + 2, nb + 4, nb + 1, nb + 3))
+    return x.reshape(tuple(b) + (c * r * r, h // r, w // r))

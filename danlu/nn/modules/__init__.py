@@ -13,6 +13,7 @@ from .sparse import *  # noqa: F401,F403
 from .padding import *  # noqa: F401,F403
 from .upsampling import *  # noqa: F401,F403
 from .pixelshuffle import *  # noqa: F401,F403
+from .fold import *  # noqa: F401,F403
 from .flatten import *  # noqa: F401,F403
 from .lazy import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
