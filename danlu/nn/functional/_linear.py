@@ -71,8 +71,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{in_f} and "
                            f"{weight.shape[1]}x{weight.shape[0]})")
     if input.dtype != weight.dtype:
-        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
-                           f"{_tname(input.dtype)} and {_tname(weight.dtype)}")
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
+                           f"{_tname(input.dtype).lower()} != {_tname(weight.dtype).lower()}")
     if input.ndim == 1:
         out = Linear.apply(input.unsqueeze(0), weight, bias) if bias is not None and bias.ndim == 1 \
             else Linear.apply(input.unsqueeze(0), weight)
