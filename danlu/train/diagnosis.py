@@ -128,7 +128,7 @@ def diagnose(train_error: float, dev_error: float | None = None, *, train_dev_er
     if hu is not None and tr < hu - tol:
         notes.append("training error is below human level: the human error is not a good Bayes proxy here, "
                      "or the model fits the training set's noise")
-    problems = sorted((k for k, g in gaps.items() if g > tol), key=lambda k: -gaps[k])
+    problems = sorted((k for k, g in gaps.items() if g > tol + 1e-12), key=lambda k: -gaps[k])
     dominant = problems[0] if problems else "good fit"
     return Diagnosis(errors, gaps, dominant, problems, list(RECOMMENDATIONS[dominant]), notes)
 
