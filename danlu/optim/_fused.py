@@ -1,0 +1,79 @@
+"""Optional compiled kernels (numba) for the hottest optimizer updates.
+
+NumPy evaluates an Adam step as about ten separate single-threaded passes over memory; the kernel
+below does the whole update in one parallel pass.  The NumPy code in ``adam.py`` stays the
+readable reference: tests check this kernel equals it.  Everything here degrades gracefully:
+without numba (or with ``DANLU_NO_NUMBA=1``) ``adam_kernel()`` returns ``None``.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+# Below this size the NumPy path is as fast (and needs no compilation).
+MIN_NUMEL = 1 << 16
+
+_state: dict = {}
+
+
+def enabled() -> bool:
+    if os.environ.get("DANLU_NO_NUMBA", "") not in ("", "0"):
+        return False
+    return adam_kernel() is not None
+
+
+def adam_kernel():
+    """The compiled fused Adam/AdamW kernel, or ``None`` when numba is unavailable."""
+    if "adam" in _state:
+        return _state["adam"]
+    try:
+        import numba
+    except Exception:  # numba missing or broken: NumPy path
+        _state["adam"] = None
+        return None
+
+    @numba.njit(parallel=True, cache=True, nogil=True)
+    def _adam(p, g, m, v, vmax, amsgrad, maximize, wd, decoupled_mul, w1, b2, one_m_b2, bc2_sqrt, eps,
+              neg_step_size):
+        # Same arithmetic (in the arrays' dtype) as the NumPy path: the scalars arrive cast to it.
+        n = p.shape[0]
+        for i in numba.prange(n):
+            gi = g[i]
+            if maximize:
+                gi = -gi
+            pi = p[i]
+            if decoupled_mul != 1:
+                pi = pi * decoupled_mul
+            elif wd != 0:
+                gi = gi + wd * pi
+            mi = m[i]
+            d = gi - mi
+            if w1 < 0.5:
+                mi = mi + d * w1
+            else:
+                mi = gi - d * (1 - w1)
+            m[i] = mi
+            vi = v[i] * b2 + (gi * one_m_b2) * gi
+            v[i] = vi
+            if amsgrad:
+                if vi > vmax[i]:
+                    vmax[i] = vi
+                else:
+                    vi = vmax[i]
+            den = np.sqrt(vi) / bc2_sqrt + eps
+            p[i] = pi + (mi / den) * neg_step_size
+
+    _state["adam"] = _adam
+    return _adam
+
+
+def can_fuse(*arrays) -> bool:
+    """Whether the compiled kernel applies: large contiguous NumPy float arrays of one dtype."""
+    a0 = arrays[0]
+    if not isinstance(a0, np.ndarray) or a0.size < MIN_NUMEL or a0.dtype.kind != "f":
+        return False
+    for a in arrays:
+        if not isinstance(a, np.ndarray) or not a.flags.c_contiguous or a.dtype != a0.dtype:
+            return False
+    return enabled()
