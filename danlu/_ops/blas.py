@@ -190,14 +190,13 @@ class Einsum(Op):
     def forward(ctx, *arrays, eq):
         ctx.eq = eq
         ctx.arrays_shapes = [a.shape for a in arrays]
-        ctx.arrays = arrays
         return xp_of(arrays[0]).einsum(eq, *arrays, optimize=len(arrays) > 2)
 
     @staticmethod
     def backward(ctx, g):
         ins, out = ctx.eq.split("->")
         terms = ins.split(",")
-        others = [U.Tensor._make(a, None) for a in ctx.arrays]
+        others = ctx.saved_tensors  # the operands as graph tensors: double backward works
         res = []
         for i, need in enumerate(ctx.needs_input_grad):
             if not need:
@@ -282,7 +281,18 @@ def einsum(equation, *operands):
     ts = list(operands)
     dt = U.result_dtype(*ts)
     ts = [t.to(dt) if t.dtype is not dt else t for t in ts]
-    return Einsum.apply(*ts, eq=eq)
+    return _einsum_op(len(ts)).apply(*ts, eq=eq)
+
+
+_EINSUM_OPS: dict = {}
+
+
+def _einsum_op(n: int):
+    """Einsum node class for ``n`` operands (``_save_in`` names all of them)."""
+    cls = _EINSUM_OPS.get(n)
+    if cls is None:
+        cls = _EINSUM_OPS[n] = type("Einsum", (Einsum,), {"_save_in": tuple(range(n))})
+    return cls
 
 
 def _expand_ellipsis(eq, operands):
