@@ -135,8 +135,12 @@ class Objective:
         return [Tensor._make(self.xp.array(a)) for a in self.split(vec)]
 
     def flatten(self, tensors: Sequence[Any]):
-        """Parameter-shaped Tensors/arrays (or a state dict aligned by name) as one flat float64 vector."""
+        """Parameter-shaped Tensors/arrays, a state dict (aligned by name) or a flat array, as one flat
+        float64 vector."""
         xp = self.xp
+        if hasattr(tensors, "ndim") and not isinstance(tensors, Tensor) and tensors.ndim == 1 \
+                and tensors.shape[0] == self.n:  # already a flat vector
+            return xp.asarray(tensors, dtype=xp.float64)
         if isinstance(tensors, dict):
             missing = [n for n in self.names if n not in tensors]
             if missing:

@@ -154,7 +154,8 @@ class GradientFlowMonitor:
     def report(self, *, vanish_ratio: float = 1e-3, vanish_abs: float = 1e-10,
                explode_norm: float = 1e3) -> GradientFlowReport:
         """Flag layers whose median ‖∇W‖ is < ``vanish_ratio`` × the largest layer's (or below
-        ``vanish_abs``) as vanishing, and those above ``explode_norm`` or non-finite as exploding."""
+        ``vanish_abs``) as vanishing, and those whose ‖∇W‖ ever exceeded ``explode_norm`` or was
+        non-finite as exploding."""
         if not self.steps:
             raise RuntimeError("nothing recorded yet: call record() after backward() (or attach an optimizer)")
         G = np.asarray(self.grad_norms, dtype=np.float64)
@@ -169,7 +170,9 @@ class GradientFlowMonitor:
         top = float(np.max(g[finite])) if finite.any() else 0.0
         vanishing = [n for i, n in enumerate(self.names)
                      if finite[i] and (g[i] < vanish_abs or (top > 0 and g[i] < vanish_ratio * top))]
-        exploding = [n for i, n in enumerate(self.names) if not finite[i] or g[i] > explode_norm]
+        # one blow-up is enough: explosion is judged on the largest norm seen, not the median
+        gmax = np.max(G, axis=0)
+        exploding = [n for i, n in enumerate(self.names) if not finite[i] or gmax[i] > explode_norm]
         return GradientFlowReport(self.names, g, w, u, vanishing, exploding, vanish_ratio, explode_norm)
 
     def plot(self, path: str, *, title: str = "gradient flow") -> str:
