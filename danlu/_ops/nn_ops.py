@@ -396,9 +396,12 @@ class Hardswish(Op):
 # ------------------------------------------------------------------------------------------
 # losses
 # ------------------------------------------------------------------------------------------
+_EPS12_F32 = 9.999999960041972e-13  # torch's `constexpr float EPSILON = 1e-12` (float32)
+
+
 class BinaryCrossEntropy(Op):
     """``-(t log x + (1 - t) log(1 - x))`` with each log clamped at -100 (as torch); the input
-    gradient is torch's ``(x - t) / max(x (1 - x), 1e-12)``, finite even at x = 0 or 1."""
+    gradient is torch's ``(x - t) / max(x (1 - x), eps)``, finite even at x = 0 or 1."""
 
     _save_in = (0, 1)
 
@@ -416,7 +419,7 @@ class BinaryCrossEntropy(Op):
         n = ctx.needs_input_grad
         gx = gt = None
         if n[0]:
-            gx = g * (x - t) / ((1 - x) * x).clamp(min=1e-12)
+            gx = g * (x - t) / ((1 - x) * x).clamp(min=_EPS12_F32)
         if n[1]:
             gt = g * ((1 - x).log().clamp(min=-100) - x.log().clamp(min=-100))
         return gx, gt
