@@ -141,7 +141,7 @@ class Tensor:
             )
         if value and self._data.dtype.kind not in "fc":
             raise RuntimeError(
-                "only Tensors of floating point and complex dtype can require gradients")
+                "only Tensors of floating point dtype can require gradients")
         if self.grad_fn is None:
             self._rg = bool(value)
 

@@ -187,12 +187,11 @@ def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool, inpu
         GradMode.enabled = prev
 
     if inputs is not None:
-        for r in results:
+        for i, r in enumerate(results):
             if r is None and not allow_unused:
                 raise RuntimeError(
-                    "One of the differentiated Tensors appears to not have been used in the graph. "
-                    "Set allow_unused=True if this is the desired behavior."
-                )
+                    f"The differentiated Tensor at index {i} appears to not have been used in the "
+                    "graph. Set allow_unused=True if this is the desired behavior.")
         return tuple(results)
     return None
 

@@ -383,6 +383,7 @@ class Function(FunctionCtx, metaclass=_FunctionMeta):
                 meta.append(((), None, None))
                 wrapped.append(o)
         ctx._out_meta = meta
+        ctx.n_out = len(outs)
         to_save = getattr(ctx, "_to_save", ())
         # saved outputs must be the graph-connected ones so double backward sees through them
         saved = []

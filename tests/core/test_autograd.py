@@ -1,0 +1,363 @@
+"""Autograd semantics vs torch: accumulation, hooks, grad modes, errors, Function, functional API."""
+import numpy as np
+import pytest
+import torch
+
+import danlu
+from tests._oracle import assert_close, to_danlu, to_torch
+
+rng = np.random.default_rng(6)
+
+
+def pair(*shape, rg=True):
+    a = rng.standard_normal(shape)
+    return to_danlu(a, rg), to_torch(a, rg)
+
+
+def test_accumulation_and_zeroing():
+    for lib, x in zip((danlu, torch), pair(3)):
+        y = (x * x).sum()
+        y.backward(retain_graph=True)
+        y.backward()
+        g1 = x.grad.clone()
+        x.grad = None
+        (x ** 3).sum().backward()
+        if lib is danlu:
+            d = (g1, x.grad)
+        else:
+            t = (g1, x.grad)
+    assert_close(d, t)
+
+
+def test_non_leaf_grad_is_none_and_retain_grad():
+    x, tx = pair(3)
+    y, ty = x * 2, tx * 2
+    z, tz = y.exp(), ty.exp()
+    y.retain_grad()
+    ty.retain_grad()
+    z.sum().backward()
+    tz.sum().backward()
+    assert_close(y.grad, ty.grad)
+    with pytest.warns(UserWarning, match="is not a leaf Tensor is being accessed"):
+        assert z.grad is None
+    assert y.retains_grad and not z.retains_grad and x.is_leaf and not y.is_leaf
+
+
+def test_register_hook_modifies_and_remove():
+    x, tx = pair(3)
+    seen = []
+    for t in (x, tx):
+        y = t * 3
+        h = y.register_hook(lambda g: g * 2)
+        t.register_hook(lambda g: seen.append(g.sum().item()))
+        y.sum().backward(retain_graph=True)
+        h.remove()
+        y.sum().backward()
+    assert_close(x.grad, tx.grad)
+    assert np.allclose(seen[:2], seen[2:])
+
+
+def test_post_accumulate_grad_hook():
+    x = danlu.ones(2, requires_grad=True)
+    calls = []
+    x.register_post_accumulate_grad_hook(lambda p: calls.append(p.grad.tolist()))
+    (x * 3).sum().backward()
+    assert calls == [[3.0, 3.0]]
+
+
+@pytest.mark.parametrize("lib", [danlu, torch])
+def test_grad_modes(lib):
+    x = lib.ones(2, requires_grad=True)
+    with lib.no_grad():
+        assert not (x * 2).requires_grad
+        with lib.enable_grad():
+            assert (x * 2).requires_grad
+    with lib.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+        assert not lib.is_grad_enabled()
+    assert lib.is_grad_enabled()
+    with lib.inference_mode():
+        assert not (x * 2).requires_grad
+        assert lib.is_inference_mode_enabled()
+
+    @lib.no_grad()
+    def f(t):
+        return t * 2
+
+    @lib.inference_mode()
+    def g(t):
+        return t * 2
+
+    @lib.enable_grad()
+    def h(t):
+        return t * 2
+
+    assert not f(x).requires_grad and not g(x).requires_grad
+    with lib.no_grad():
+        assert h(x).requires_grad
+    lib.set_grad_enabled(False)
+    assert not (x * 2).requires_grad
+    lib.set_grad_enabled(True)
+    assert (x * 2).requires_grad
+
+
+def test_version_counter_error():
+    for _lib, x in zip((danlu, torch), pair(3)):
+        y = x * 1.0
+        z = y * x  # saves y
+        y.add_(1)
+        with pytest.raises(RuntimeError, match="one of the variables needed for gradient computation has been "
+                                               "modified by an inplace operation"):
+            z.sum().backward()
+        assert y._version == 1
+
+
+def test_version_error_through_view():
+    x = danlu.randn(4, requires_grad=True)
+    y = x.exp()  # saves its output
+    y[1:].mul_(2)
+    with pytest.raises(RuntimeError, match=r"is at version 1; expected version 0 instead"):
+        y.sum().backward()
+
+
+def test_freed_graph_error():
+    for x in pair(3):
+        y = (x.exp() * x).sum()
+        y.backward()
+        with pytest.raises(RuntimeError, match="Trying to backward through the graph a second time"):
+            y.backward()
+
+
+def test_leaf_inplace_error():
+    for x in pair(3):
+        with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place operation"):
+            x.add_(1)
+        with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad is being used in an in-place operation"):
+            x[:2].mul_(2)
+
+
+def test_backward_non_scalar_error_and_gradient():
+    x, tx = pair(3)
+    msg = "grad can be implicitly created only for scalar outputs"
+    with pytest.raises(RuntimeError, match=msg):
+        (x * 2).backward()
+    with pytest.raises(RuntimeError, match=msg):
+        (tx * 2).backward()
+    w = rng.standard_normal(3)
+    (x * 2).backward(to_danlu(w))
+    (tx * 2).backward(to_torch(w))
+    assert_close(x.grad, tx.grad)
+
+
+def test_requires_grad_errors():
+    msg = "only Tensors of floating point dtype can require gradients"
+    with pytest.raises(RuntimeError, match=msg):
+        danlu.tensor([1, 2]).requires_grad_()
+    with pytest.raises(RuntimeError, match=msg):
+        torch.tensor([1, 2]).requires_grad_()
+    with pytest.raises(RuntimeError, match=msg):
+        danlu.zeros(2, dtype=danlu.int64, requires_grad=True)
+    y = danlu.ones(2, requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match="you can only change requires_grad flags of leaf variables"):
+        y.requires_grad = False
+    with pytest.raises(RuntimeError, match="element 0 of tensors does not require grad and does not have a grad_fn"):
+        danlu.ones(2).sum().backward()
+
+
+def test_long_chain_backward_is_iterative():
+    x = danlu.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0
+    y.backward()
+    assert x.grad.item() == 1.0
+
+
+def test_only_needed_nodes_run():
+    calls = []
+
+    class Spy(danlu.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            calls.append(1)
+            return g
+
+    a = danlu.ones(2, requires_grad=True)
+    b = danlu.ones(2, requires_grad=True)
+    y = (Spy.apply(a) * b).sum()
+    (gb,) = danlu.autograd.grad(y, [b])
+    assert calls == [] and gb.tolist() == [1.0, 1.0]
+
+
+def test_autograd_grad_options():
+    for lib, x in zip((danlu, torch), pair(3)):
+        u = lib.ones(3, dtype=x.dtype, requires_grad=True)
+        y = (x ** 3).sum()
+        with pytest.raises(RuntimeError, match="The differentiated Tensor at index 1 appears to not have been used in the graph"):
+            lib.autograd.grad(y, [x, u], retain_graph=True)
+        gx, gu = lib.autograd.grad(y, [x, u], allow_unused=True, create_graph=True)
+        assert gu is None and gx.requires_grad
+        (ggx,) = lib.autograd.grad(gx.sum(), x)
+        if lib is danlu:
+            d = ggx
+        else:
+            assert_close(d, ggx)
+        outs = [x * 2, x.sin()]
+        gs = lib.autograd.grad(outs, x, grad_outputs=[lib.ones_like(x), lib.ones_like(x)])
+        if lib is danlu:
+            d2 = gs
+        else:
+            assert_close(d2, gs)
+
+
+def test_gradient_penalty_double_backward():
+    for lib, x in zip((danlu, torch), pair(4)):
+        w = lib.tensor([0.5, -1.0, 2.0, 0.1], dtype=x.dtype, requires_grad=True)
+        out = ((x * w).tanh() ** 2).sum()
+        (g,) = lib.autograd.grad(out, x, create_graph=True)
+        pen = (g.norm() - 1) ** 2
+        pen.backward()
+        if lib is danlu:
+            d = (w.grad, x.grad)
+        else:
+            assert_close(d, (w.grad, x.grad))
+
+
+def test_detach_and_leaves():
+    x = danlu.ones(2, requires_grad=True)
+    y = (x * 2).detach()
+    assert not y.requires_grad and y.is_leaf and y.grad_fn is None
+    z = x * 2
+    z.detach_()
+    assert not z.requires_grad
+    assert (x * 2).grad_fn.name() == "MulBackward0"
+    assert "AccumulateGrad" in (x * 2).grad_fn.next_functions[0][0].name()
+
+
+class Cube(danlu.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, k):
+        ctx.save_for_backward(x)
+        ctx.k = k
+        idx = x.argmax()
+        ctx.mark_non_differentiable(idx)
+        return x ** 3 * k, idx
+
+    @staticmethod
+    def backward(ctx, g, gidx):
+        (x,) = ctx.saved_tensors
+        assert ctx.needs_input_grad == (True, False)
+        return 3 * x ** 2 * g * ctx.k, None
+
+
+def test_custom_function():
+    x = danlu.tensor([1.0, 2.0, -1.0], dtype=danlu.float64, requires_grad=True)
+    y, i = Cube.apply(x, 2.0)
+    assert not i.requires_grad and y.requires_grad and i.item() == 1
+    assert y.grad_fn.name() == "CubeBackward"
+    y.sum().backward()
+    assert x.grad.tolist() == [6.0, 24.0, 6.0]
+    # double backward through a Function whose backward is written in Tensor ops
+    assert danlu.autograd.gradgradcheck(lambda t: Cube.apply(t, 1.5)[0], (x.detach().requires_grad_(),))
+    with danlu.no_grad():
+        y2, _ = Cube.apply(x, 1.0)
+    assert y2.grad_fn is None
+
+
+def test_custom_function_wrong_number_of_grads():
+    class Bad(danlu.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, g
+
+    x = danlu.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="returned an incorrect number of gradients"):
+        Bad.apply(x).sum().backward()
+
+
+def test_detect_anomaly_names_forward_op():
+    x = danlu.tensor([0.0, 1.0], requires_grad=True)
+    with pytest.warns(UserWarning) if False else _null():
+        with danlu.autograd.detect_anomaly():
+            y = x.sqrt()  # d/dx sqrt at 0 is inf; times 0 -> nan
+            z = (y * 0).sum()
+            with pytest.raises(RuntimeError, match=r"Function 'SqrtBackward0' returned nan values in its 0th output") as e:
+                z.backward()
+    assert "x.sqrt()" in str(e.value)  # forward traceback included
+
+
+class _null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        return False
+
+
+def test_hessian_matches_torch():
+    def f(lib):
+        return lambda x: (x.sin() * x.roll(1)).sum() + (x ** 3).prod() + lib.logsumexp(x, 0)
+
+    a = rng.standard_normal(4)
+    Hd = danlu.autograd.functional.hessian(f(danlu), to_danlu(a))
+    Ht = torch.autograd.functional.hessian(f(torch), to_torch(a))
+    assert_close(Hd, Ht)
+
+    def g(lib):
+        return lambda x, y: (x @ y).tanh().sum() + (x * x).sum() * y.sum()
+
+    b = rng.standard_normal((2, 3)), rng.standard_normal((3, 2))
+    Hd = danlu.autograd.functional.hessian(g(danlu), tuple(to_danlu(v) for v in b))
+    Ht = torch.autograd.functional.hessian(g(torch), tuple(to_torch(v) for v in b))
+    assert_close(Hd, Ht)
+
+
+def test_functional_api_matches_torch():
+    F = {"d": danlu.autograd.functional, "t": torch.autograd.functional}
+
+    def f(lib):
+        return lambda x: (x.exp() * x.flip(0)).cumsum(0)
+
+    def s(lib):
+        return lambda x: (x ** 3).sum() * x.sin().sum()
+
+    a, v = rng.standard_normal(3), rng.standard_normal(3)
+    for _name in ("jacobian",):
+        assert_close(F["d"].jacobian(f(danlu), to_danlu(a)), F["t"].jacobian(f(torch), to_torch(a)))
+    assert_close(F["d"].vjp(f(danlu), to_danlu(a), to_danlu(v)), F["t"].vjp(f(torch), to_torch(a), to_torch(v)))
+    assert_close(F["d"].jvp(f(danlu), to_danlu(a), to_danlu(v)), F["t"].jvp(f(torch), to_torch(a), to_torch(v)))
+    assert_close(F["d"].hvp(s(danlu), to_danlu(a), to_danlu(v)), F["t"].hvp(s(torch), to_torch(a), to_torch(v)))
+    assert_close(F["d"].vhp(s(danlu), to_danlu(a), to_danlu(v)), F["t"].vhp(s(torch), to_torch(a), to_torch(v)))
+    b = rng.standard_normal((2, 2))
+    jd = F["d"].jacobian(lambda x, y: (x @ y, x.sum()), (to_danlu(b), to_danlu(b)))
+    jt = F["t"].jacobian(lambda x, y: (x @ y, x.sum()), (to_torch(b), to_torch(b)))
+    assert_close(jd, jt)
+
+
+def test_backward_inputs_argument_and_create_graph():
+    x, tx = pair(3)
+    w, tw = pair(3)
+    for _lib, a, b in ((danlu, x, w), (torch, tx, tw)):
+        (a * b).sum().backward(inputs=[a])
+        assert b.grad is None
+    assert_close(x.grad, tx.grad)
+    x.grad = None
+    y = (x ** 3).sum()
+    y.backward(create_graph=True)
+    assert x.grad.requires_grad
+
+
+def test_saved_tensors_freed_and_retain_graph():
+    x = danlu.randn(3, requires_grad=True)
+    y = x.exp()
+    y.sum().backward(retain_graph=True)
+    y.sum().backward()
+    assert np.allclose(x.grad.numpy(), 2 * np.exp(x.detach().numpy()))
