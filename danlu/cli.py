@@ -266,10 +266,10 @@ def _load(args, stats=None, val_fraction=None) -> dict:
 
 
 def _loader(pair, batch_size, shuffle, workers=0):
-    from .utils.data import DataLoader, TensorDataset
+    from .train.selection import batch_loader
+    from .utils.data import TensorDataset
 
-    return DataLoader(TensorDataset(*pair), batch_size=batch_size, shuffle=shuffle, num_workers=workers,
-                      persistent_workers=workers > 0)
+    return batch_loader(TensorDataset(*pair), batch_size, shuffle, workers)
 
 
 def _device(name: str):

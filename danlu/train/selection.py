@@ -2,12 +2,11 @@
 freshly built model on one split (used by cross-validation, learning/validation curves and search)."""
 from __future__ import annotations
 
-import math
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-__all__ = ["kfold_indices", "make_optimizer", "make_scheduler", "train_and_evaluate", "cross_validate",
+__all__ = ["batch_loader", "kfold_indices", "make_optimizer", "make_scheduler", "train_and_evaluate", "cross_validate",
            "CVResult", "OPTIMIZERS"]
 
 OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adagrad": "Adagrad",
@@ -73,10 +72,29 @@ def _subset(dataset, indices):
     return Subset(dataset, [int(i) for i in indices])
 
 
-def _loader(dataset, batch_size: int, shuffle: bool, num_workers: int = 0):
-    from ..utils.data import DataLoader
+def _indexable_by_batch(dataset) -> bool:
+    from ..utils.data import Subset, TensorDataset
 
-    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, num_workers=num_workers)
+    while isinstance(dataset, Subset):
+        dataset = dataset.dataset
+    return isinstance(dataset, TensorDataset)
+
+
+def batch_loader(dataset, batch_size: int, shuffle: bool, num_workers: int = 0, drop_last: bool = False):
+    """A DataLoader; for tensors in memory (a TensorDataset or a Subset of one) each batch is fetched with
+    one fancy index (``dataset[list_of_indices]``, torch's batch-sampler idiom) instead of one
+    ``__getitem__`` per sample and a collate: same batches, many times faster."""
+    from ..utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler
+
+    if _indexable_by_batch(dataset):
+        sampler = RandomSampler(dataset) if shuffle else SequentialSampler(dataset)
+        return DataLoader(dataset, sampler=BatchSampler(sampler, batch_size, drop_last), batch_size=None,
+                          num_workers=num_workers, persistent_workers=num_workers > 0)
+    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, num_workers=num_workers,
+                      drop_last=drop_last, persistent_workers=num_workers > 0)
+
+
+_loader = batch_loader
 
 
 def train_and_evaluate(build_fn: Callable[[], Any], train_set, val_set=None, *, loss=None,
@@ -168,7 +186,3 @@ def cross_validate(build_fn: Callable[[], Any], dataset, k: int = 5, *, shuffle:
             vals = " ".join(f"{k_}={v:.4f}" for k_, v in res["val"].items() if isinstance(v, float))
             print(f"fold {i + 1}/{k}: {vals}", flush=True)
     return CVResult(folds)
-
-
-def _isfinite(v: Any) -> bool:
-    return isinstance(v, float) and math.isfinite(v)

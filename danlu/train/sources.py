@@ -64,8 +64,7 @@ def load_arrays(name: str, root: str | None = None, download: bool = False) -> d
     else:
         cls = {"fashion-mnist": "FashionMNIST", "mnist": "MNIST", "cifar10": "CIFAR10"}[key]
         C = getattr(vd, cls)
-        r = root or "data"
-        tr, te = C(r, train=True, download=download), C(r, train=False, download=download)
+        tr, te = C(root, train=True, download=download), C(root, train=False, download=download)
     out: dict[str, Any] = {"classes": list(getattr(tr, "classes", [])) or [str(i) for i in range(10)]}
     for split, ds in (("train", tr), ("test", te)):
         x, y = _np_images(ds)

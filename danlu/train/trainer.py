@@ -280,10 +280,12 @@ class Trainer:
             return None
         from ..utils import data as D
 
+        from .selection import batch_loader
+
         if isinstance(data, tuple) and len(data) == 2 and all(hasattr(t, "_data") for t in data):
             data = D.TensorDataset(*data)
-        if hasattr(D, "Dataset") and isinstance(data, D.Dataset) and not isinstance(data, D.DataLoader):
-            return D.DataLoader(data, batch_size=batch_size or 64, shuffle=shuffle)
+        if isinstance(data, D.Dataset):
+            return batch_loader(data, batch_size or 64, shuffle)
         return data
 
     def _step_epoch_scheduler(self, logs: dict) -> None:
