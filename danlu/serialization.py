@@ -61,7 +61,8 @@ class _Encoder:
     def add_array(self, arr: np.ndarray, meta: dict) -> int:
         if arr.dtype.kind not in _ALLOWED_KINDS:
             raise TypeError(f"danlu.save: arrays of dtype {arr.dtype} cannot be stored")
-        arr = np.ascontiguousarray(arr)
+        if not arr.flags.c_contiguous:  # (np.ascontiguousarray would turn 0-d into 1-d)
+            arr = arr.copy(order="C")
         if arr.dtype.byteorder == ">":
             arr = arr.astype(arr.dtype.newbyteorder("<"))
         nbytes = arr.nbytes
@@ -366,7 +367,8 @@ def _load_stream(fh: BinaryIO, name: str, map_location) -> Any:
         data_bytes = int(header["data_bytes"])
     except (ValueError, KeyError, TypeError) as e:
         raise RuntimeError(f"{name} is corrupt: unreadable header ({e}).") from None
-    _read_exact(fh, _pad(_FIXED.size + hlen), name, "header padding")
+    if _read_exact(fh, _pad(_FIXED.size + hlen), name, "header padding").strip(b"\0"):
+        raise RuntimeError(f"{name} is corrupt: non-zero padding after the header.")
     objs = []
     pos = 0
     for i, meta in enumerate(entries):
@@ -384,7 +386,8 @@ def _load_stream(fh: BinaryIO, name: str, map_location) -> Any:
         if zlib.crc32(_bytes_view(arr)) != int(meta.get("crc32", -1)):
             raise RuntimeError(f"{name} is corrupt: checksum mismatch in tensor {i} "
                                f"(shape {list(shape)}, dtype {dt}).")
-        _read_exact(fh, _pad(nbytes), name, "padding")
+        if _read_exact(fh, _pad(nbytes), name, "padding").strip(b"\0"):
+            raise RuntimeError(f"{name} is corrupt: non-zero padding after tensor {i}.")
         pos += nbytes + _pad(nbytes)
         objs.append(_make_tensor(arr, meta, map_location, name))
     if pos != data_bytes:
