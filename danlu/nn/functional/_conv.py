@@ -55,7 +55,7 @@ def _check_common(input, weight, bias, nd: int, name: str, transposed: bool):
         raise RuntimeError(f'"{name}" not implemented for \'{input.dtype.name.capitalize()}\'')
     if input.dtype != weight.dtype:
         raise RuntimeError(
-            f"expected scalar type {_dname(weight).capitalize()} but found {_dname(input).capitalize()}")
+            f"expected scalar type {_dname(input).capitalize()} but found {_dname(weight).capitalize()}")
     if bias is not None and bias.dtype != input.dtype:
         raise RuntimeError(f"Input type ({_dname(input)}) and bias type ({_dname(bias)}) should be the same")
     U.same_device(input, weight)
