@@ -54,9 +54,6 @@ class LazyModuleMixin:
         if module.has_uninitialized_params():
             raise RuntimeError(f"module {module._get_name()} has not been fully initialized")
         module._initialize_hook.remove()
-        # a deep copy's handle points at the original's dicts: drop the hook here by id too
-        module._forward_pre_hooks.pop(module._initialize_hook.id, None)
-        module._forward_pre_hooks_with_kwargs.pop(module._initialize_hook.id, None)
         if module.cls_to_become is not None:
             module.__class__ = module.cls_to_become
 

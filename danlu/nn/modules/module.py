@@ -53,6 +53,15 @@ class RemovableHandle:
             if d is not None and self.id in d:
                 del d[self.id]
 
+    def __getstate__(self):
+        # copies (deepcopy of a module) must point at the copied hook dicts, not the originals
+        return (self.hooks_dict_ref(), self.id, tuple(r() for r in self.extra_dict_refs))
+
+    def __setstate__(self, state) -> None:
+        hooks, self.id, extras = state
+        self.hooks_dict_ref = weakref.ref(hooks if hooks is not None else OrderedDict())
+        self.extra_dict_refs = tuple(weakref.ref(d) for d in extras if d is not None)
+
     def __enter__(self) -> "RemovableHandle":
         return self
 
