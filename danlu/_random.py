@@ -122,7 +122,9 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -
 
 def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
             requires_grad=False) -> Tensor:
-    """Integers uniform on [low, high)."""
+    """Integers uniform on [low, high); ``randint(high, size)`` and ``randint(low, high, size)``."""
+    if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
+        low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
     if size is None:

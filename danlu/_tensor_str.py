@@ -81,7 +81,9 @@ class _Formatter:
             if self.sci:
                 self.int_mode = False
         self.p = p
-        self.width = max((len(self._fmt(v)) for v in vals), default=1)
+        # as torch: the width comes from the non-zero finite values only (nan/inf/0 may be
+        # narrower or wider and are padded / overflow)
+        self.width = max((len(self._fmt(v)) for v in finite[finite != 0]), default=1)
 
     def _fmt(self, v) -> str:
         if self.is_float:
@@ -108,7 +110,7 @@ def _rec(a, fmt, indent, summarize):
         return fmt(a.item())
     if a.ndim == 1:
         items = [fmt(v) for v in a.tolist()] if not summarize or a.shape[0] <= 2 * edge else \
-            [fmt(v) for v in a[:edge].tolist()] + ["..."] + [fmt(v) for v in a[-edge:].tolist()]
+            [fmt(v) for v in a[:edge].tolist()] + [" ..."] + [fmt(v) for v in a[-edge:].tolist()]
         per_line = max(1, (_Opts.linewidth - indent) // (fmt.width + 2))
         lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
         return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"

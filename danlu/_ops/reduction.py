@@ -37,6 +37,13 @@ class Sum(Op):
         return (_expand_back(g, ctx.shape, ctx.axes, ctx.keepdim),)
 
 
+class _SumDim(Sum):
+    """Sum with an explicit ``dim`` (torch names its node SumBackward1)."""
+
+    def name(self) -> str:
+        return "SumBackward1"
+
+
 def _acc_dtype(x, dtype):
     if dtype is not None:
         return D.to_dtype(dtype)
@@ -51,7 +58,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
     dt = _acc_dtype(input, dtype)
     if dt is not None and input._data.dtype != dt.np:
         input = input.to(dt)
-    return Sum.apply(input, axes=axes, keepdim=keepdim, dtype=None)
+    return (Sum if dim is None else _SumDim).apply(input, axes=axes, keepdim=keepdim, dtype=None)
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
