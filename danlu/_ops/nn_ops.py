@@ -94,16 +94,19 @@ class CrossEntropyIdx(Op):
     ``valid_i = t_i != ignore_index``, ``w`` the class weights (ones when absent).  The
     gradient is ``A_i * softmax(x_i) - B_i`` with ``A_i = valid_i ((1-eps) w[t_i] + eps/C sum w)``
     and ``B_i = valid_i ((1-eps) w[t_i] onehot(t_i) + eps/C w)``.
+    With ``scale`` set the op returns the reduced ``scale * sum_i l_i`` (0-d) instead, saving
+    the separate sum/div nodes (``'sum'``: 1, ``'mean'``: 1 / sum of the valid weights).
     """
 
     _save_in = (0,)
 
     @staticmethod
-    def forward(ctx, x, *, target, weight, ignore_index, eps):
+    def forward(ctx, x, *, target, weight, ignore_index, eps, scale=None):
         xp = xp_of(x)
         m, c = x.shape
+        ctx.scale = scale
         if m == 0:
-            return xp.zeros((0,), x.dtype)
+            return xp.zeros((0,), x.dtype) if scale is None else xp.asarray(scale * 0.0, x.dtype)
         valid = target != ignore_index
         t = xp.where(valid, target, 0)
         rows = xp.arange(m)
@@ -126,6 +129,8 @@ class CrossEntropyIdx(Op):
         if ctx.recording:
             e /= s
             ctx.p, ctx.t, ctx.valid, ctx.wt, ctx.weight, ctx.eps = e, t, valid, wt, weight, eps
+        if scale is not None:
+            return xp.asarray(loss.sum() * scale, dtype=x.dtype)
         return loss
 
     @staticmethod
@@ -133,6 +138,9 @@ class CrossEntropyIdx(Op):
         (x,) = ctx.saved_tensors
         xp = xp_of(ctx.p)
         m, c = ctx.p.shape
+        if ctx.scale is not None:  # reduced output: every row gets scale * g
+            g = (g * ctx.scale).expand(m) if GradMode.enabled else \
+                _T(xp.broadcast_to(g._data * ctx.scale, (m,)))
         dt = ctx.p.dtype
         eps, wt, weight, valid, t = ctx.eps, ctx.wt, ctx.weight, ctx.valid, ctx.t
         rows = xp.arange(m)

@@ -165,6 +165,8 @@ def _as_rows(input: Tensor, target: Tensor):
 
 
 def _check_bounds(t_arr, c: int, ignore_index: int) -> None:
+    if t_arr.size == 0 or (t_arr.min() >= 0 and t_arr.max() < c):
+        return
     bad = ((t_arr < 0) | (t_arr >= c)) & (t_arr != ignore_index)
     if bad.any():
         raise IndexError(f"Target {int(to_numpy(t_arr[bad]).reshape(-1)[0])} is out of bounds.")
@@ -233,20 +235,16 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     t_arr = t._data
     _check_bounds(t_arr, c, ignore_index)
     w_arr = None if weight is None else weight._data.astype(x2._data.dtype, copy=False)
-    loss = N.CrossEntropyIdx.apply(x2, target=t_arr, weight=w_arr, ignore_index=ignore_index,
-                                   eps=float(label_smoothing))
-    if reduction == "none":
-        return loss.reshape(target.shape)
+    scale = None
     if reduction == "sum":
-        return loss.sum()
-    valid = t_arr != ignore_index
-    if w_arr is None:
-        denom = float(valid.sum())
-    else:
-        denom = float((w_arr[t_arr[valid]]).sum())
-    if denom == 0:
-        return loss.sum() * float("nan")
-    return loss.sum() / denom
+        scale = 1.0
+    elif reduction == "mean":
+        valid = t_arr != ignore_index
+        denom = float(valid.sum()) if w_arr is None else float(w_arr[t_arr[valid]].sum())
+        scale = 1.0 / denom if denom else float("nan")
+    loss = N.CrossEntropyIdx.apply(x2, target=t_arr, weight=w_arr, ignore_index=ignore_index,
+                                   eps=float(label_smoothing), scale=scale)
+    return loss.reshape(target.shape) if scale is None else loss
 
 
 def _cross_entropy_probs(input, target, weight, reduction, eps, cdim):
