@@ -18,14 +18,9 @@ import math
 import numpy as np
 
 from ..._tensor import Tensor
+from .transforms import _rng
 
 __all__ = ["MixUp", "CutMix", "soft_target_cross_entropy"]
-
-
-def _rng() -> np.random.Generator:
-    from ... import _random
-
-    return _random.default_generator._rng
 
 
 class _BatchMix:

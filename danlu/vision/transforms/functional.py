@@ -273,14 +273,10 @@ _GRAY = np.array([0.2989, 0.587, 0.114])
 
 
 def rgb_to_grayscale(img, num_output_channels: int = 1):
+    """``0.2989 R + 0.587 G + 0.114 B`` (a one-channel image is kept), repeated ``num_output_channels`` times."""
     a, back = _split(img)
-    if a.ndim < 3 or a.shape[-3] == 1:
-        g = a.astype(np.float32) if a.ndim >= 3 else a[None].astype(np.float32)
-    else:
-        g = np.tensordot(_GRAY.astype(np.float32), a.astype(np.float32), axes=([0], [a.ndim - 3]))
-        g = np.expand_dims(g, -3)
-    g = np.repeat(g, num_output_channels, axis=-3)
-    return back(_cast_like(g, a))
+    g = _gray(a if a.ndim >= 3 else a[None])
+    return back(_cast_like(np.repeat(g, num_output_channels, axis=-3), a))
 
 
 def _blend(a: np.ndarray, other, ratio: float) -> np.ndarray:
