@@ -419,7 +419,7 @@ def cmd_eval(args) -> int:
     if not os.path.exists(ck):
         raise _CLIError(f"{args.run} has no checkpoints/{args.checkpoint}.ckpt")
     ns = argparse.Namespace(**cfg)
-    ns.limit_test = args.limit_test
+    ns.limit_test = args.limit_test or cfg.get("limit_test")
     if args.data_root:
         ns.data_root = args.data_root
     ns.widths = cfg.get("widths", [256])
