@@ -210,6 +210,17 @@ from ._ops.blas import (
     vdot,
 )
 from ._ops.norms import norm
+from ._ops.linalg import (
+    cholesky_legacy as cholesky,
+    det,
+    inv as inverse,
+    logdet,
+    matrix_power,
+    pinverse,
+    qr_legacy as qr,
+    slogdet,
+    svd_legacy as svd,
+)
 from ._tensor_str import set_printoptions
 from . import autograd, cuda, linalg  # noqa: E402
 

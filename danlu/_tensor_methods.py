@@ -143,6 +143,20 @@ def _dist(self, other, p=2):
 _bind("dist", _dist)
 
 
+# -- linear algebra ---------------------------------------------------------------------------
+def _bind_linalg():
+    from ._ops import linalg as L
+
+    for name, fn in (("det", L.det), ("logdet", L.logdet), ("slogdet", L.slogdet),
+                     ("inverse", L.inv), ("pinverse", L.pinverse), ("svd", L.svd_legacy),
+                     ("qr", L.qr_legacy), ("cholesky", L.cholesky_legacy),
+                     ("matrix_power", L.matrix_power)):
+        _bind(name, fn)
+
+
+_bind_linalg()
+
+
 # -- in-place variants -----------------------------------------------------------------------
 def _inplace_of(fn):
     def method(self, *args, **kwargs):

@@ -104,6 +104,13 @@ class Node:
         out = self._out
         if out is None:
             return saved
+        if type(out) is list:  # multi-output op saving all its outputs
+            outs = []
+            for data, vc, v, nr in out:
+                if vc[0] != v:
+                    self._version_error(_T._make(data, None), v, vc[0], nr)
+                outs.append(_T._make(data, self, nr, vc))
+            return saved + tuple(outs)
         data, vc, v, nr = out
         if vc[0] != v:
             t = _T._make(data, None)
@@ -213,6 +220,8 @@ class Op(Node):
             return res
         nd = getattr(ctx, "non_differentiable", ())
         res = tuple(make(o, None if i in nd else ctx, i) for i, o in enumerate(out))
+        if cls._save_out:
+            ctx._out = [(r._data, r._vc, r._vc[0], i) for i, r in enumerate(res)]
         return res
 
     @classmethod

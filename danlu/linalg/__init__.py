@@ -1,9 +1,33 @@
-"""``danlu.linalg``: norms and decompositions with torch's names."""
+"""``danlu.linalg``: norms, decompositions and solvers with torch's names and conventions."""
 from __future__ import annotations
 
+from .._ops.linalg import (
+    cholesky,
+    cholesky_ex,
+    cond,
+    cross,
+    det,
+    eigh,
+    eigvalsh,
+    inv,
+    inv_ex,
+    lstsq,
+    matrix_power,
+    matrix_rank,
+    multi_dot,
+    pinv,
+    qr,
+    slogdet,
+    solve,
+    svd,
+    svdvals,
+    vecdot,
+)
 from .._ops.norms import matrix_norm, norm as _norm, vector_norm
 
-__all__ = ["norm", "vector_norm", "matrix_norm"]
+__all__ = ["norm", "vector_norm", "matrix_norm", "inv", "inv_ex", "solve", "det", "slogdet", "eigh",
+           "eigvalsh", "svd", "svdvals", "pinv", "matrix_rank", "lstsq", "qr", "cholesky",
+           "cholesky_ex", "matrix_power", "multi_dot", "cond", "vecdot", "cross"]
 
 
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
