@@ -234,6 +234,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="gaps below this count as no problem (default: 0.01)")
     d.add_argument("--learning-curve", action="store_true",
                    help="train the model on 10%%, 25%%, 50%%, 100%% of the data and read the learning curve")
+    d.add_argument("--validation-curve", default=None, metavar="NAME=V1,V2,...",
+                   help="train once per value of one option (e.g. lr=0.0001,0.001,0.01 or dropout=0,0.3,0.6) "
+                        "and call out the under- and over-fitting values")
     _add_model_args(d)
     _add_data_args(d)
     _add_optim_args(d)
@@ -562,6 +565,8 @@ def cmd_diagnose(args) -> int:
             if res.plot(path):
                 print(f"plot: {path}")
         return 0
+    if args.validation_curve:
+        return _validation_curve(args)
     errs = {"train": args.train_error, "train_dev": args.train_dev_error, "dev": args.dev_error,
             "test": args.test_error}
     if args.run:
@@ -581,6 +586,48 @@ def cmd_diagnose(args) -> int:
     d = diagnose(errs["train"], errs["dev"], train_dev_error=errs["train_dev"], test_error=errs["test"],
                  human_error=args.human_error, tol=args.tol)
     print(d.report())
+    return 0
+
+
+def _validation_curve(args) -> int:
+    from .train import train_and_evaluate
+    from .train.diagnosis import CurveResult, error_of, read_validation_curve
+    from .utils.data import TensorDataset
+
+    name, _, vals = args.validation_curve.partition("=")
+    name = name.strip().replace("-", "_")
+    if name not in _SEARCHABLE or not vals:
+        raise _CLIError(f"--validation-curve wants NAME=V1,V2,... with NAME one of {', '.join(sorted(_SEARCHABLE))}")
+
+    def conv(v: str):
+        for f in (int, float):
+            try:
+                return f(v)
+            except ValueError:
+                pass
+        return v
+
+    values = [conv(v.strip()) for v in vals.split(",") if v.strip()]
+    tr_err, va_err = [], []
+    print(f"validation curve of {args.model} on {args.dataset} over {name} = {values}", flush=True)
+    for v in values:
+        ns = argparse.Namespace(**{**vars(args), name: [v] if name == "widths" else v})
+        data = _load(ns)
+        if data["val"] is None:
+            raise _CLIError("--validation-curve needs a validation split (--val-split > 0)")
+        res = train_and_evaluate(lambda: _build(ns, data), TensorDataset(*data["train"]), TensorDataset(*data["val"]),
+                                 optimizer=ns.optimizer, lr=_lr(ns), weight_decay=ns.weight_decay, epochs=int(ns.epochs),
+                                 batch_size=int(ns.batch_size), schedule=ns.schedule, seed=args.seed)
+        tr_err.append(error_of(res["train"]))
+        va_err.append(error_of(res["val"]))
+        print(f"{name}={v}: train error {tr_err[-1]:.4f}, validation error {va_err[-1]:.4f}", flush=True)
+    verdict, details, best = read_validation_curve(values, tr_err, va_err)
+    res = CurveResult(name, values, tr_err, va_err, verdict, details, best)
+    print(res.report())
+    if args.out:
+        path = os.path.join(args.out, "validation_curve.png")
+        if res.plot(path, log_x=name in ("lr", "weight_decay")):
+            print(f"plot: {path}")
     return 0
 
 

@@ -195,7 +195,7 @@ def plot_history(history, path: str, title: str | None = None) -> bool:
         ax.legend(fontsize=8)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.1 / n ** 0.5, right=0.98, bottom=0.16, top=0.84, wspace=0.35)
     d = os.path.dirname(os.path.abspath(path))
     os.makedirs(d, exist_ok=True)
     tmp = os.path.join(d, f".{os.path.basename(path)}.{os.getpid()}.tmp.png")

@@ -187,7 +187,7 @@ class CurveResult:
         ax.set_title(self.verdict, fontsize=9)
         ax.grid(True, alpha=0.3)
         ax.legend()
-        fig.tight_layout()
+        fig.subplots_adjust(left=0.14, right=0.97, bottom=0.14, top=0.9)
         d = os.path.dirname(os.path.abspath(path))
         os.makedirs(d, exist_ok=True)
         tmp = os.path.join(d, f".{os.path.basename(path)}.{os.getpid()}.tmp.png")

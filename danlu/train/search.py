@@ -401,7 +401,7 @@ class SearchResult:
             ax.set_xlabel(k)
             ax.set_ylabel(self.metric)
             ax.grid(True, alpha=0.3)
-        fig.tight_layout()
+        fig.subplots_adjust(left=0.12 / len(names) ** 0.5, right=0.98, bottom=0.2, top=0.95, wspace=0.4)
         d = os.path.dirname(os.path.abspath(path))
         os.makedirs(d, exist_ok=True)
         tmp = os.path.join(d, f".{os.path.basename(path)}.{os.getpid()}.tmp.png")

@@ -67,7 +67,7 @@ def test_train_eval_resume_diagnose(tmp_path, capsys):
     ev = capsys.readouterr().out
     assert f"accuracy {res['test_accuracy']:.4f}" in ev and "confusion matrix" in ev
     # resume to 2 epochs in total
-    assert main(["train", "--resume", run, "--epochs", "2", "--no-progress", "--quiet"]) == 0
+    assert main(["train", "--resume", run, "--epochs", "2", "--no-progress", "--quiet", "--no-plot"]) == 0
     capsys.readouterr()
     hist = json.load(open(os.path.join(run, "metrics.json")))["rows"]
     assert [r["epoch"] for r in hist] == [1, 2]
@@ -76,10 +76,13 @@ def test_train_eval_resume_diagnose(tmp_path, capsys):
     assert "verdict:" in d and "next:" in d
     assert main(["diagnose", "--train-error", "8%", "--dev-error", "10%", "--human-error", "1%"]) == 0
     assert "avoidable bias is the dominant problem" in capsys.readouterr().out
+    assert main(["diagnose", "--validation-curve", "widths=2,32", *TINY[:4], "--model", "mlp", "--epochs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "widths=2:" in out and "verdict: best value" in out
 
 
 def test_cv_and_search(tmp_path, capsys):
-    assert main(["cv", *TINY, "--folds", "2", "--epochs", "1"]) == 0
+    assert main(["cv", *TINY, "--folds", "2", "--epochs", "1", "--limit", "200"]) == 0
     out = capsys.readouterr().out
     assert "fold 2/2" in out and "mean±std" in out and "validation accuracy" in out
     space = tmp_path / "space.json"

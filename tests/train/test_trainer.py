@@ -130,7 +130,7 @@ def _resume_setup(tmp, sched=True):
     Xv, yv = blobs(32, seed=5, dtype=np.float64)
     m = mlp(dropout=0.2).double()    # dropout: draws from the global generator every step
     opt = optim.Adam(m.parameters(), lr=0.01)
-    s = optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.7) if sched and hasattr(optim.lr_scheduler, "StepLR") else None
+    s = optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.7) if sched else None
     loader = DataLoader(TensorDataset(X, y), batch_size=16, shuffle=True)
     cbs = [EarlyStopping("val_loss", patience=10), ModelCheckpoint(os.path.join(tmp, "ck"), monitor="val_loss")]
     return Trainer(m, ce, opt, s, callbacks=cbs), loader, (Xv, yv)
