@@ -506,8 +506,7 @@ class Module:
             with no_grad():
                 new = fn(p)
             if new is not p:
-                p._data = new._data
-                p._vc[0] += 1
+                p._data = new._data  # like torch's `param.data = new`: no version bump
             if p._grad is not None:
                 with no_grad():
                     g = fn(p._grad)
