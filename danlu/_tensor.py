@@ -611,3 +611,6 @@ class _Clone(Op):
 
 _function._T = Tensor
 _U.Tensor = Tensor
+from ._ops import elementwise as _E  # noqa: E402
+
+_E._Tensor = Tensor

@@ -17,6 +17,9 @@ def _T():
     return U.Tensor
 
 
+_Tensor = None  # danlu.Tensor, bound by danlu._tensor at import (fast-path type checks)
+
+
 # ------------------------------------------------------------------------------------------
 # binary arithmetic
 # ------------------------------------------------------------------------------------------
@@ -172,6 +175,11 @@ def _check_bcast(a, b):
 
 def add(input, other, *, alpha=1, out=None):
     """``input + alpha * other``."""
+    # fast path (the common case in training loops): two tensors, same array type, dtype, shape
+    if type(other) is _Tensor and type(input) is _Tensor and alpha == 1 and out is None:
+        da, db = input._data, other._data
+        if da.dtype is db.dtype and da.shape == db.shape and type(da) is type(db):
+            return Add.apply(input, other)
     if alpha != 1:
         other = mul(other, alpha)
     a, b, _ = binary_operands(input, other)
@@ -207,6 +215,10 @@ def rsub(input, other, *, alpha=1):
 
 
 def mul(input, other, *, out=None):
+    if type(other) is _Tensor and type(input) is _Tensor and out is None:
+        da, db = input._data, other._data
+        if da.dtype is db.dtype and da.shape == db.shape and type(da) is type(db):
+            return Mul.apply(input, other)
     a, b, _ = binary_operands(input, other)
     if a._data.shape != b._data.shape:
         _check_bcast(a, b)

@@ -183,18 +183,23 @@ class Op(Node):
         else:
             return cls._plain(inputs, kw)
         ctx = object.__new__(cls)
-        _init_node(ctx)
-        ctx.needs_input_grad = tuple(t._rg for t in inputs)
-        out = cls.forward(ctx, *[t._data for t in inputs], **kw)
-        edges = []
+        ctx._saved = ctx._saved_v = ()
+        ctx._out = ctx._pre_hooks = ctx._trace = None
+        ctx._freed = False
+        # one pass over the inputs: needs_input_grad, graph edges, raw arrays
+        needs, edges, arrays = [], [], []
         for t in inputs:
-            if not t._rg:
-                edges.append(None)
-            elif t.grad_fn is None:
-                edges.append((t, -1))
+            arrays.append(t._data)
+            if t._rg:
+                needs.append(True)
+                fn = t.grad_fn
+                edges.append((t, -1) if fn is None else (fn, t._output_nr))
             else:
-                edges.append((t.grad_fn, t._output_nr))
+                needs.append(False)
+                edges.append(None)
+        ctx.needs_input_grad = tuple(needs)
         ctx.next_edges = tuple(edges)
+        out = cls.forward(ctx, *arrays, **kw)
         if cls._save_in:
             if cls._save_for is None:
                 saved = tuple([inputs[i] for i in cls._save_in])
