@@ -21,6 +21,7 @@ import math
 
 from .._backend import xp_of
 from ..autograd.function import Op
+from . import _conv_kernels as _kern
 
 
 def _as_strided(xp, a, shape, strides):
@@ -56,24 +57,56 @@ def windows(a, k, stride, dil, out):
     return _as_strided(xp_of(a), a, shape, strides)
 
 
-def im2col(a, k, stride, dil, out):
-    """Contiguous (N, C*prod(k), prod(out)) copy of the window view of the padded input ``a``."""
-    n, c = a.shape[:2]
-    v = windows(a, k, stride, dil, out)
-    return xp_of(a).ascontiguousarray(v).reshape(n, c * math.prod(k), math.prod(out))
+def _fast(a, k):
+    """The compiled kernels, when they apply (NumPy float arrays, 1 or 2 spatial dims)."""
+    if len(k) > 2 or a.dtype.kind != "f" or type(a).__module__ != "numpy":
+        return None
+    return _kern.kernels()
 
 
-def col2im(cols, shape, k, stride, dil, out):
-    """Adjoint of ``im2col``: ``cols`` (N, C, *k, *out) summed into zeros of ``shape`` (N, C, *S)."""
+def _as2d(k, stride, dil, pad, osp):
+    if len(k) == 2:
+        return k, stride, dil, pad, osp
+    return (1,) + tuple(k), (1,) + tuple(stride), (1,) + tuple(dil), ((0, 0),) + tuple(pad), (1,) + tuple(osp)
+
+
+def im2col(x, k, stride, dil, pad, out):
+    """(N, C*prod(k), prod(out)) columns of the zero-padded input: ``cols[n, (c, i), o] =
+    x_pad[n, c, o*stride + i*dil]`` -- a contiguous copy of the window view."""
+    n, c = x.shape[:2]
+    kern = _fast(x, k)
+    if kern is not None:
+        res = xp_of(x).empty((n, c * math.prod(k), math.prod(out)), x.dtype)
+        k2, s2, d2, _, o2 = _as2d(k, stride, dil, pad, out)
+        xp_ = pad_zeros(x, pad)
+        x4 = xp_ if xp_.ndim == 4 else xp_.reshape(xp_.shape[:2] + (1,) + xp_.shape[2:])
+        kern[0](x4, k2[0], k2[1], s2[0], s2[1], d2[0], d2[1], o2[0], o2[1], res)
+        return res
+    v = windows(pad_zeros(x, pad), k, stride, dil, out)
+    return xp_of(x).ascontiguousarray(v).reshape(n, c * math.prod(k), math.prod(out))
+
+
+def col2im(cols, shape, k, stride, dil, pad, out):
+    """Adjoint of ``im2col``: ``cols`` (N, C*prod(k), prod(out)) summed into zeros of ``shape``
+    (N, C, *S) -- a strided accumulation over the prod(k) kernel offsets, then the padding cropped."""
     xp = xp_of(cols)
-    res = xp.zeros(shape, cols.dtype)
+    n, c = shape[:2]
+    padded = (n, c) + tuple(s + lo + hi for s, (lo, hi) in zip(shape[2:], pad))
+    res = xp.zeros(padded, cols.dtype)
+    kern = _fast(cols, k)
+    if kern is not None:
+        k2, s2, d2, _, o2 = _as2d(k, stride, dil, pad, out)
+        r4 = res if res.ndim == 4 else res.reshape(padded[:2] + (1,) + padded[2:])
+        kern[1](cols, k2[0], k2[1], s2[0], s2[1], d2[0], d2[1], o2[0], o2[1], r4)
+        return crop(res, pad)
+    cols = cols.reshape((n, c) + tuple(k) + tuple(out))
     nd = len(k)
     head = (slice(None), slice(None))
     for off in itertools.product(*[range(kk) for kk in k]):
         key = head + tuple(slice(off[i] * dil[i], off[i] * dil[i] + stride[i] * (out[i] - 1) + 1, stride[i])
                            for i in range(nd))
         res[key] += cols[head + off]
-    return res
+    return crop(res, pad)
 
 
 def out_size(sp, k, stride, pad, dil):
@@ -95,9 +128,8 @@ class ConvNd(Op):
         xp = xp_of(x)
         n = x.shape[0]
         o, k = w.shape[0], w.shape[2:]
-        xpad = pad_zeros(x, pad)
-        osp = tuple((s - d * (kk - 1) - 1) // st + 1 for s, kk, st, d in zip(xpad.shape[2:], k, stride, dil))
-        cols = im2col(xpad, k, stride, dil, osp)  # (N, C*K, L)
+        osp = out_size(x.shape[2:], k, stride, pad, dil)
+        cols = im2col(x, k, stride, dil, pad, osp)  # (N, C*K, L)
         L = cols.shape[2]
         if groups == 1:
             y = xp.matmul(w.reshape(o, -1), cols)
@@ -154,9 +186,7 @@ class ConvTransposeNd(Op):
         else:
             gc = xp.matmul(w.reshape(groups, o // groups, -1).swapaxes(-1, -2),
                            y3.reshape(n, groups, o // groups, L))
-        gc = gc.reshape((n, c) + tuple(k) + tuple(osp))
-        padded = (n, c) + tuple(s + lo + hi for s, (lo, hi) in zip(in_sp, pad))
-        res = crop(col2im(gc, padded, k, stride, dil, osp), pad)
+        res = col2im(gc.reshape(n, c * math.prod(k), L), (n, c) + tuple(in_sp), k, stride, dil, pad, osp)
         if b:
             res += b[0].reshape((1, c) + (1,) * len(k))
         ctx.geom = (stride, pad, dil, groups)
@@ -194,7 +224,7 @@ class ConvWeightGrad(Op):
         n, o = g.shape[:2]
         osp = g.shape[2:]
         if cols is None:
-            cols = im2col(pad_zeros(x, pad), k, stride, dil, osp)
+            cols = im2col(x, k, stride, dil, pad, osp)
         K, L = cols.shape[1:]
         og, kg = o // groups, K // groups
         g4 = g.reshape(n, groups, og, L)
@@ -229,10 +259,9 @@ class Unfold(Op):
 
     @staticmethod
     def forward(ctx, x, *, k, stride, pad, dil):
-        xpad = pad_zeros(x, pad)
         osp = out_size(x.shape[2:], k, stride, pad, dil)
         ctx.geom = (k, stride, pad, dil, tuple(x.shape[2:]))
-        return im2col(xpad, k, stride, dil, osp)
+        return im2col(x, k, stride, dil, pad, osp)
 
     @staticmethod
     def backward(ctx, g):
@@ -248,9 +277,8 @@ class Fold(Op):
         n, ck, _ = cols.shape
         c = ck // math.prod(k)
         osp = out_size(sp, k, stride, pad, dil)
-        padded = (n, c) + tuple(s + lo + hi for s, (lo, hi) in zip(sp, pad))
         ctx.geom = (k, stride, pad, dil)
-        return crop(col2im(cols.reshape((n, c) + tuple(k) + osp), padded, k, stride, dil, osp), pad)
+        return col2im(cols, (n, c) + tuple(sp), k, stride, dil, pad, osp)
 
     @staticmethod
     def backward(ctx, g):

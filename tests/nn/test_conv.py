@@ -217,3 +217,34 @@ def test_unfold_fold_match_torch(dt):
     compare_fn(lambda lib, x: lib.nn.Unfold(3, padding=1)(x), x)
     with pytest.raises(RuntimeError, match="expected size of input's dimension 2 to match"):
         F.fold(danlu.randn(2, 12, 11), (4, 5), (2, 2))
+
+
+@pytest.mark.parametrize("case", [
+    ((2, 3, 9, 8), (4, 3, 3, 2), dict(stride=(2, 1), padding=(1, 2), dilation=(1, 2))),
+    ((2, 4, 7, 7), (4, 1, 3, 3), dict(stride=2, padding=1, groups=4)),
+    ((3, 2, 10), (4, 2, 3), dict(stride=3, padding=2, dilation=2)),
+])
+def test_compiled_im2col_equals_numpy_reference(case):
+    """The optional numba kernels give exactly the NumPy path's values and gradients."""
+    from danlu._ops import _conv_kernels as K
+
+    if K.kernels() is None:
+        pytest.skip("numba not available")
+    xs, ws, kw = case
+    rng = np.random.default_rng(9)
+    x, w = rng.standard_normal(xs), rng.standard_normal(ws)
+    fn = F.conv1d if len(xs) == 3 else F.conv2d
+    res = []
+    for flag in (True, False):
+        K.set_enabled(flag)
+        try:
+            xd, wd = danlu.tensor(x, requires_grad=True), danlu.tensor(w, requires_grad=True)
+            y = fn(xd, wd, **kw)
+            y.square().sum().backward()
+            u = F.unfold(xd.detach(), 2, padding=1) if len(xs) == 4 else None
+            res.append((y, xd.grad, wd.grad, u))
+        finally:
+            K.set_enabled(True)
+    for a, b in zip(*res):
+        if a is not None:
+            np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12, atol=1e-12)

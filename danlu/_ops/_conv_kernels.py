@@ -1,0 +1,76 @@
+"""Optional compiled (numba) im2col / col2im for 1-d and 2-d convolutions on CPU.
+
+NumPy copies a strided window view with inner loops only ``W_out`` long, and col2im's
+``k*k`` strided ``+=`` passes are slower still; these loops do each in one pass.  They are
+single-threaded on purpose: on the 2 shared cores numba's thread pool cost more than it gave.  The NumPy code in
+``conv.py`` stays the readable reference and tests check these kernels equal it.  Without numba
+(or with ``DANLU_NO_NUMBA=1``) ``kernels()`` returns ``None`` and NumPy is used.
+"""
+from __future__ import annotations
+
+import os
+
+_state: dict = {}
+
+
+def kernels():
+    """``(im2col, col2im)`` compiled functions, or ``None`` when numba is unavailable/disabled."""
+    if os.environ.get("DANLU_NO_NUMBA", "") not in ("", "0") or _state.get("off"):
+        return None
+    if "k" in _state:
+        return _state["k"]
+    try:
+        import numba
+    except Exception:  # numba missing or broken: NumPy path
+        _state["k"] = None
+        return None
+
+    # Indices are kept provably non-negative in the unit-stride branch (``ow + j``) so numba
+    # can drop its negative-index wraparound checks and vectorise the inner loop.
+    @numba.njit(cache=True, nogil=True)
+    def im2col(x, kh, kw, sh, sw, dh, dw, ho, wo, out):  # pragma: no cover - compiled
+        # x (N, C, Hp, Wp) already padded; out (N, C*kh*kw, ho*wo)
+        n_, c_ = x.shape[0], x.shape[1]
+        unit = sw == 1 and dw == 1
+        for n in range(n_):
+            for c in range(c_):
+                for i in range(kh):
+                    for j in range(kw):
+                        r = (c * kh + i) * kw + j
+                        for oh in range(ho):
+                            ih = oh * sh + i * dh
+                            base = oh * wo
+                            if unit:
+                                for ow in range(wo):
+                                    out[n, r, base + ow] = x[n, c, ih, ow + j]
+                            else:
+                                for ow in range(wo):
+                                    out[n, r, base + ow] = x[n, c, ih, ow * sw + j * dw]
+
+    @numba.njit(cache=True, nogil=True)
+    def col2im(cols, kh, kw, sh, sw, dh, dw, ho, wo, out):  # pragma: no cover - compiled
+        # cols (N, C*kh*kw, ho*wo) summed into the padded out (N, C, Hp, Wp) (zeroed by the caller)
+        n_, c_ = out.shape[0], out.shape[1]
+        unit = sw == 1 and dw == 1
+        for n in range(n_):
+            for c in range(c_):
+                for i in range(kh):
+                    for j in range(kw):
+                        r = (c * kh + i) * kw + j
+                        for oh in range(ho):
+                            ih = oh * sh + i * dh
+                            base = oh * wo
+                            if unit:
+                                for ow in range(wo):
+                                    out[n, c, ih, ow + j] += cols[n, r, base + ow]
+                            else:
+                                for ow in range(wo):
+                                    out[n, c, ih, ow * sw + j * dw] += cols[n, r, base + ow]
+
+    _state["k"] = (im2col, col2im)
+    return _state["k"]
+
+
+def set_enabled(flag: bool) -> None:
+    """Tests switch the compiled path off to compare it with the NumPy reference."""
+    _state["off"] = not flag
