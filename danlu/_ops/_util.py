@@ -54,6 +54,15 @@ def binary_operands(a, b, float_result: bool = False):
     """
     ta = isinstance(a, Tensor)
     tb = isinstance(b, Tensor)
+    # fast path: float tensor with a Python float/int scalar keeps the tensor's dtype
+    if ta and not tb:
+        if (type(b) is float or type(b) is int) and a._data.dtype.kind == "f":
+            arr = a._data
+            return a, Tensor._make(xp_of(arr).asarray(b, arr.dtype), None), D.NP2DT[arr.dtype]
+    elif tb and not ta:
+        if (type(a) is float or type(a) is int) and b._data.dtype.kind == "f":
+            arr = b._data
+            return Tensor._make(xp_of(arr).asarray(a, arr.dtype), None), b, D.NP2DT[arr.dtype]
     if ta and tb:
         if type(a._data) is not type(b._data):
             same_device(a, b)

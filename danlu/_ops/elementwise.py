@@ -169,7 +169,7 @@ class Atan2(Op):
 
 def _check_bcast(a, b):
     sa, sb = a._data.shape, b._data.shape
-    if sa != sb:
+    if sa != sb and sa and sb:  # a 0-d operand always broadcasts
         U.broadcast_shapes(sa, sb)
 
 
