@@ -124,6 +124,8 @@ def interpolate(model: Any, loss_fn: Callable | None, data: Any, start: Any, end
     if isinstance(start, dict) and hasattr(model, "load_state_dict"):
         keys = _state_vectors(model, start, end)
         saved = copy.deepcopy(model.state_dict())
+        # state dicts may share memory with the model (``end=model.state_dict()``): snapshot them
+        start, end = copy.deepcopy(dict(start)), copy.deepcopy(dict(end))
 
         def load(a):
             sd = {}

@@ -101,6 +101,9 @@ def test_interpolate_state_dicts_with_batchnorm_buffers():
     m.load_state_dict(end)
     for k, v in m.state_dict().items():  # interpolate() restored the model
         assert danlu.equal(v, end[k])
+    # end=model.state_dict() may share the model's memory: still interpolates towards it
+    r = interpolate(m, nn.MSELoss(), (X, Y), start, m.state_dict(), alphas=[0.0, 1.0])
+    np.testing.assert_allclose(r.losses, res.losses[[0, 2]], rtol=1e-6)
     # parameter lists work for plain functions too
     x = danlu.tensor([0.0, 0.0], dtype=danlu.float64, requires_grad=True)
     r = interpolate(lambda x: (x ** 2).sum(), None, None, [danlu.zeros(2)], [danlu.ones(2)],
