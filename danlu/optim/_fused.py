@@ -28,44 +28,11 @@ def adam_kernel():
     if "adam" in _state:
         return _state["adam"]
     try:
-        import numba
+        from ._fused_numba import adam
     except Exception:  # numba missing or broken: NumPy path
-        _state["adam"] = None
-        return None
-
-    @numba.njit(parallel=True, cache=True, nogil=True)
-    def _adam(p, g, m, v, vmax, amsgrad, maximize, wd, decoupled_mul, w1, b2, one_m_b2, bc2_sqrt, eps,
-              neg_step_size):
-        # Same arithmetic (in the arrays' dtype) as the NumPy path: the scalars arrive cast to it.
-        n = p.shape[0]
-        for i in numba.prange(n):
-            gi = g[i]
-            if maximize:
-                gi = -gi
-            pi = p[i]
-            if decoupled_mul != 1:
-                pi = pi * decoupled_mul
-            elif wd != 0:
-                gi = gi + wd * pi
-            mi = m[i]
-            d = gi - mi
-            if w1 < 0.5:
-                mi = mi + d * w1
-            else:
-                mi = gi - d * (1 - w1)
-            m[i] = mi
-            vi = v[i] * b2 + (gi * one_m_b2) * gi
-            v[i] = vi
-            if amsgrad:
-                if vi > vmax[i]:
-                    vmax[i] = vi
-                else:
-                    vi = vmax[i]
-            den = np.sqrt(vi) / bc2_sqrt + eps
-            p[i] = pi + (mi / den) * neg_step_size
-
-    _state["adam"] = _adam
-    return _adam
+        adam = None
+    _state["adam"] = adam
+    return adam
 
 
 def can_fuse(*arrays) -> bool:

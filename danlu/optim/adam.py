@@ -96,8 +96,8 @@ class Adam(Optimizer):
             _fused.adam_kernel()(
                 x.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1),
                 (vmax if amsgrad else v).reshape(-1), amsgrad, maximize,
-                dt(0 if dec else wd), dt(1 - lr * wd if dec else 1), dt(1 - beta1), dt(beta2), dt(1 - beta2),
-                dt(bc2_sqrt), dt(eps), dt(-step_size))
+                dt(0 if dec else wd), dt(1 - lr * wd if dec else 1), dt(1 - beta1), dt(1) - dt(1 - beta1),
+                dt(beta2), dt(1 - beta2), dt(bc2_sqrt), dt(eps), dt(-step_size))
         else:
             self._update_numpy(p, g, m, v, vmax, beta1, beta2, lr, eps, wd, amsgrad, maximize, decoupled,
                                step_size, bc2_sqrt)

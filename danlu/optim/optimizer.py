@@ -459,13 +459,15 @@ def _grad_array(p: Tensor, maximize: bool, weight_decay: float):
 
 
 def _lerp_(xp, a, b, w: float, tmp) -> None:
-    """``a.lerp_(b, w)`` as torch: ``a + w (b - a)`` for ``w < 0.5``, else ``b - (b - a)(1 - w)``."""
+    """``a.lerp_(b, w)`` as torch: ``a + w (b - a)`` for ``w < 0.5``, else ``b - (b - a)(1 - w)``
+    (the weight is rounded to the arrays' dtype before ``1 - w`` is taken, as torch's kernel)."""
     xp.subtract(b, a, out=tmp)
+    w = a.dtype.type(w)
     if w < 0.5:
         tmp *= w
         a += tmp
     else:
-        tmp *= 1.0 - w
+        tmp *= a.dtype.type(1) - w
         xp.subtract(b, tmp, out=a)
 
 
