@@ -86,6 +86,11 @@ def as_device(d: "str | device | int | None") -> device:
     return device(d)
 
 
+# torch's wording, plus what danlu needs for a GPU
+_NO_CUDA_MSG = ("Torch not compiled with CUDA enabled (danlu runs device='cuda' through CuPy, "
+                "which is not installed; install cupy and use a machine with a GPU)")
+
+
 def cuda_available() -> bool:
     return _cupy is not None and _CUDA_COUNT > 0
 
@@ -107,11 +112,7 @@ def xp_for(dev: device) -> object:
     if dev.type == "cpu":
         return np
     if not cuda_available():
-        raise RuntimeError(
-            "Torch not compiled with CUDA enabled"
-            if _cupy is None
-            else "No CUDA GPUs are available"
-        )
+        raise RuntimeError(_NO_CUDA_MSG if _cupy is None else "No CUDA GPUs are available")
     return _cupy
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import traceback
 
+from .. import _backend
 from .anomaly_mode import _Anomaly
 from .grad_mode import GradMode
 
@@ -174,6 +175,8 @@ class Op(Node):
     @classmethod
     def apply(cls, *inputs, **kw):
         """Run ``forward`` on the inputs' arrays; record a node when any input needs grad."""
+        if _backend._cupy is not None and len(inputs) > 1:
+            _check_devices(inputs)
         if GradMode.enabled:
             for t in inputs:
                 if t._rg:
@@ -248,6 +251,16 @@ class Op(Node):
         if not isinstance(res, tuple):
             res = (res,)
         return res
+
+
+def _check_devices(inputs) -> None:
+    """torch's error for operands on different devices (only checked where CuPy exists)."""
+    t0 = type(inputs[0]._data)
+    for t in inputs[1:]:
+        if type(t._data) is not t0:
+            raise RuntimeError(
+                "Expected all tensors to be on the same device, but found at least two devices, "
+                f"{inputs[0].device} and {t.device}!")
 
 
 class AccumulateGrad:

@@ -14,7 +14,7 @@ def device_count() -> int:
 
 def current_device() -> int:
     if not is_available():
-        raise RuntimeError("Torch not compiled with CUDA enabled")
+        raise RuntimeError(B._NO_CUDA_MSG if B._cupy is None else "No CUDA GPUs are available")
     return int(B._cupy.cuda.runtime.getDevice())
 
 
