@@ -316,3 +316,42 @@ def test_sgd_trains_a_linear_model_like_torch():
         res[lib.__name__] = (W.detach().numpy().copy(), float(loss))
     np.testing.assert_allclose(res["danlu"][0], res["torch"][0], rtol=1e-10)
     np.testing.assert_allclose(res["danlu"][1], res["torch"][1], rtol=1e-10)
+
+
+@pytest.mark.parametrize("name,kw", [("Adam", dict(lr=0.01, weight_decay=1e-3)), ("AdamW", dict(lr=0.01)),
+                                     ("SGD", dict(lr=0.05, momentum=0.9)), ("RMSprop", dict(lr=0.01, centered=True))])
+def test_nn_model_with_warmup_cosine_schedule(name, kw):
+    """A small nn model, a loss, an optimizer and a warm-up + cosine schedule: the README's loop."""
+    rng = np.random.default_rng(2)
+    X, y = rng.standard_normal((32, 4)), rng.standard_normal((32, 2))
+    out = {}
+    for lib in (danlu, torch):
+        lib.manual_seed(0)
+        model = lib.nn.Sequential(lib.nn.Linear(4, 8), lib.nn.Tanh(), lib.nn.Linear(8, 2)).double()
+        if lib is danlu:
+            tm = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 2)).double()
+            model.load_state_dict({k: danlu.tensor(v.detach().numpy().copy()) for k, v in tm.state_dict().items()})
+            ref = tm.state_dict()
+        else:
+            model.load_state_dict(ref)
+        decay = [p for n, p in model.named_parameters() if n.endswith("weight")]
+        no_decay = [p for n, p in model.named_parameters() if n.endswith("bias")]
+        opt = getattr(lib.optim, name)([{"params": decay}, {"params": no_decay, "weight_decay": 0.0}], **kw)
+        sched = lib.optim.lr_scheduler.SequentialLR(
+            opt, [lib.optim.lr_scheduler.LinearLR(opt, start_factor=0.1, total_iters=5),
+                  lib.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=15)], milestones=[5])
+        Xl, yl = lib.tensor(X), lib.tensor(y)
+        losses = []
+        for _ in range(20):
+            opt.zero_grad()
+            loss = lib.nn.functional.mse_loss(model(Xl), yl)
+            loss.backward()
+            opt.step()
+            sched.step()
+            losses.append(float(loss))
+        out[lib.__name__] = (losses, [p.detach().numpy().copy() for p in model.parameters()], sched.get_last_lr())
+    np.testing.assert_allclose(out["danlu"][0], out["torch"][0], rtol=1e-10)
+    for a, b in zip(out["danlu"][1], out["torch"][1]):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+    assert out["danlu"][2] == out["torch"][2]
+    assert out["danlu"][0][-1] < out["danlu"][0][0]
