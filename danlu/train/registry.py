@@ -12,7 +12,7 @@ import inspect
 from typing import Callable
 
 __all__ = ["register_model", "build_model", "list_models", "model_names", "softmax_regression", "mlp",
-           "lenet", "lenet_classic"]
+           "lenet", "lenet_bn", "lenet_classic"]
 
 _MODELS: dict[str, Callable] = {}
 _DESCRIPTIONS: dict[str, str] = {}
@@ -98,23 +98,28 @@ def mlp(in_channels: int = 1, image_size: int = 28, num_classes: int = 10, width
     return nn.Sequential(*layers)
 
 
-def _lenet(act, pool, in_channels: int, image_size: int, num_classes: int, dropout: float):
+def _lenet(act, pool, in_channels: int, image_size: int, num_classes: int, dropout: float, bn: bool = False):
     from .. import nn
 
     s = _conv_out(image_size, 5, padding=2) // 2
     s = _conv_out(s, 5) // 2
     if s < 1:
         raise ValueError(f"LeNet needs images of at least 12x12 pixels, got {image_size}x{image_size}")
-    head: list = [nn.Flatten(), nn.Linear(16 * s * s, 120), act()]
+
+    def norm(kind, n):
+        return [kind(n)] if bn else []
+
+    head: list = [nn.Flatten(), nn.Linear(16 * s * s, 120), *norm(nn.BatchNorm1d, 120), act()]
     if dropout:
         head.append(nn.Dropout(dropout))
-    head += [nn.Linear(120, 84), act()]
+    head += [nn.Linear(120, 84), *norm(nn.BatchNorm1d, 84), act()]
     if dropout:
         head.append(nn.Dropout(dropout))
     head.append(nn.Linear(84, num_classes))
     return nn.Sequential(
-        nn.Conv2d(in_channels, 6, kernel_size=5, padding=2), act(), pool(kernel_size=2, stride=2),
-        nn.Conv2d(6, 16, kernel_size=5), act(), pool(kernel_size=2, stride=2),
+        nn.Conv2d(in_channels, 6, kernel_size=5, padding=2), *norm(nn.BatchNorm2d, 6), act(),
+        pool(kernel_size=2, stride=2),
+        nn.Conv2d(6, 16, kernel_size=5), *norm(nn.BatchNorm2d, 16), act(), pool(kernel_size=2, stride=2),
         *head,
     )
 
@@ -125,6 +130,14 @@ def lenet(in_channels: int = 1, image_size: int = 28, num_classes: int = 10, dro
     from .. import nn
 
     return _lenet(nn.ReLU, nn.MaxPool2d, in_channels, image_size, num_classes, dropout)
+
+
+@register_model("lenet-bn")
+def lenet_bn(in_channels: int = 1, image_size: int = 28, num_classes: int = 10, dropout: float = 0.0):
+    """LeNet-5 with batch normalisation after every convolution and hidden linear layer (ReLU, max pooling)."""
+    from .. import nn
+
+    return _lenet(nn.ReLU, nn.MaxPool2d, in_channels, image_size, num_classes, dropout, bn=True)
 
 
 @register_model("lenet-classic")

@@ -5,7 +5,7 @@ import danlu
 from danlu.train import build_model, list_models, register_model
 
 
-@pytest.mark.parametrize("name", ["softmax_regression", "mlp", "lenet", "lenet-classic"])
+@pytest.mark.parametrize("name", ["softmax_regression", "mlp", "lenet", "lenet-bn", "lenet-classic"])
 def test_builders_forward(name):
     m = build_model(name, in_channels=1, image_size=28, num_classes=10, dropout=0.1, widths=(32, 16))
     out = m(danlu.randn(2, 1, 28, 28))
