@@ -54,6 +54,9 @@ CASES = (
     + [("ASGD", dict(lr=0.05, **c)) for c in _grid(lambd=[1e-4, 0.1], t0=[1e6, 4], weight_decay=[0, 0.1],
                                                     maximize=[False, True])]
     + [("ASGD", dict(lr=0.05, alpha=0.5, lambd=0.3, t0=2))]
+    + [("Adafactor", dict(lr=0.05, **c)) for c in _grid(weight_decay=[0, 0.1], maximize=[False, True],
+                                                         d=[1.0, 1.5])]
+    + [("Adafactor", dict(lr=0.5, beta2_decay=-0.5, eps=(1e-4, 1e-2)))]
     + [("Rprop", dict(lr=0.05, **c)) for c in _grid(etas=[(0.5, 1.2), (0.3, 1.7)],
                                                      step_sizes=[(1e-6, 50), (0.01, 0.08)], maximize=[False, True])]
 )
@@ -355,3 +358,19 @@ def test_nn_model_with_warmup_cosine_schedule(name, kw):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
     assert out["danlu"][2] == out["torch"][2]
     assert out["danlu"][0][-1] < out["danlu"][0][0]
+
+
+def test_adafactor_3d_and_0d_params():
+    rng = np.random.default_rng(4)
+    vals = [rng.standard_normal((2, 3, 4)), np.array(0.7)]
+    dps = [danlu.tensor(v.copy(), requires_grad=True) for v in vals]
+    tps = [torch.tensor(v.copy(), requires_grad=True) for v in vals]
+    od, ot = danlu.optim.Adafactor(dps, lr=0.1), torch.optim.Adafactor(tps, lr=0.1)
+    for s in range(6):
+        for pd, pt in zip(dps, tps):
+            g = np.sin(pd.detach().numpy() * (s + 1)) + 0.1
+            pd.grad, pt.grad = danlu.tensor(g, dtype=danlu.float64), torch.tensor(g, dtype=torch.float64)
+        od.step()
+        ot.step()
+        compare_params(dps, tps)
+        compare_state(od, ot)
