@@ -1,4 +1,4 @@
-"""Optional compiled (numba) im2col / col2im for 1-d and 2-d convolutions on CPU.
+"""Optional compiled (numba) im2col / col2im and max-pool kernels for 1-d and 2-d ops on CPU.
 
 NumPy copies a strided window view with inner loops only ``W_out`` long, and col2im's
 ``k*k`` strided ``+=`` passes are slower still; these loops do each in one pass.  They are
@@ -14,7 +14,7 @@ _state: dict = {}
 
 
 def kernels():
-    """``(im2col, col2im)`` compiled functions, or ``None`` when numba is unavailable/disabled."""
+    """``(im2col, col2im, maxpool, maxpool_scatter)`` compiled functions, or ``None`` when numba is unavailable/disabled."""
     if os.environ.get("DANLU_NO_NUMBA", "") not in ("", "0") or _state.get("off"):
         return None
     if "k" in _state:
@@ -67,7 +67,44 @@ def kernels():
                                 for ow in range(wo):
                                     out[n, c, ih, ow * sw + j * dw] += cols[n, r, base + ow]
 
-    _state["k"] = (im2col, col2im)
+    @numba.njit(cache=True, nogil=True)
+    def maxpool(x, kh, kw, sh, sw, dh, dw, ho, wo, out, kidx):  # pragma: no cover - compiled
+        # x (N, C, Hp, Wp) padded with -inf; the first max wins.  NaN-free input only: the
+        # caller routes inputs with NaN to the NumPy path (a NaN test here costs 4x).
+        n_, c_ = x.shape[0], x.shape[1]
+        for n in range(n_):
+            for c in range(c_):
+                xc = x[n, c]
+                oc = out[n, c]
+                kc = kidx[n, c]
+                for oh in range(ho):
+                    for ow in range(wo):
+                        best = xc[oh * sh, ow * sw]
+                        bi = 0
+                        for i in range(kh):
+                            for j in range(kw):
+                                v = xc[oh * sh + i * dh, ow * sw + j * dw]
+                                if v > best:
+                                    best = v
+                                    bi = i * kw + j
+                        oc[oh, ow] = best
+                        kc[oh, ow] = bi
+
+    @numba.njit(cache=True, nogil=True)
+    def maxpool_scatter(g, kidx, kh, kw, sh, sw, dh, dw, out):  # pragma: no cover - compiled
+        # out (N, C, Hp, Wp) zeroed: g added at each window's recorded argmax
+        n_, c_, ho, wo = g.shape
+        for n in range(n_):
+            for c in range(c_):
+                gc = g[n, c]
+                kc = kidx[n, c]
+                oc = out[n, c]
+                for oh in range(ho):
+                    for ow in range(wo):
+                        b = kc[oh, ow]
+                        oc[oh * sh + (b // kw) * dh, ow * sw + (b % kw) * dw] += gc[oh, ow]
+
+    _state["k"] = (im2col, col2im, maxpool, maxpool_scatter)
     return _state["k"]
 
 

@@ -17,7 +17,25 @@ import math
 
 from .._backend import xp_of
 from ..autograd.function import Op
+from . import _conv_kernels as _kern
 from .conv import crop, pad_zeros, windows
+
+
+def _fast(a, k):
+    """The compiled kernels when they apply (NumPy float arrays, 1 or 2 spatial dims)."""
+    if len(k) > 2 or a.dtype.kind != "f" or type(a).__module__ != "numpy":
+        return None
+    return _kern.kernels()
+
+
+def _as2d(k, stride, dil, osp):
+    if len(k) == 2:
+        return k, stride, dil, osp
+    return (1,) + tuple(k), (1,) + tuple(stride), (1,) + tuple(dil), (1,) + tuple(osp)
+
+
+def _to4(a):
+    return a if a.ndim == 4 else a.reshape(a.shape[:2] + (1,) + a.shape[2:])
 
 
 def _offsets(k):
@@ -37,6 +55,13 @@ def maxpool_forward(x, k, stride, pad, dil, osp, want_idx: bool):
     """(values, kidx or None): running max over the kernel offsets."""
     xp = xp_of(x)
     xpad = pad_zeros(x, pad, _low_value(xp, x.dtype)) if any(lo or hi for lo, hi in pad) else x
+    kern = _fast(x, k) if want_idx else None
+    if kern is not None and math.isfinite(float(x.sum())):  # NaN (or inf) inputs: NumPy path
+        k2, s2, d2, o2 = _as2d(k, stride, dil, osp)
+        out = xp.empty(x.shape[:2] + tuple(osp), x.dtype)
+        kidx = xp.empty(out.shape, xp.int16 if math.prod(k) < 2 ** 15 else xp.int64)
+        kern[2](_to4(xpad), k2[0], k2[1], s2[0], s2[1], d2[0], d2[1], o2[0], o2[1], _to4(out), _to4(kidx))
+        return out, (kidx if want_idx else None)
     win = windows(xpad, k, stride, dil, osp)  # (N, C, *k, *osp)
     offs = _offsets(k)
     head = (slice(None), slice(None))
@@ -107,6 +132,11 @@ class MaxPoolScatter(Op):
         ctx.kidx, ctx.geom = kidx, (k, stride, pad, dil)
         padded = shape[:2] + tuple(s + lo + hi for s, (lo, hi) in zip(shape[2:], pad))
         buf = xp.zeros(padded, g.dtype)
+        kern = _fast(g, k)
+        if kern is not None:
+            k2, s2, d2, _ = _as2d(k, stride, dil, g.shape[2:])
+            kern[3](_to4(g), _to4(kidx), k2[0], k2[1], s2[0], s2[1], d2[0], d2[1], _to4(buf))
+            return crop(buf, pad)
         osp = g.shape[2:]
         overlap = any(s < (kk - 1) * d + 1 for s, kk, d in zip(stride, k, dil))
         tmp = xp.empty_like(g)

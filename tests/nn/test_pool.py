@@ -143,3 +143,31 @@ def test_max_pool_no_grad_fast_path_equals_recorded_path():
         a = F.max_pool2d(x, 3, 2, 1)
     b = F.max_pool2d(x.requires_grad_(), 3, 2, 1)
     assert_close(a, b.detach())
+
+
+@pytest.mark.parametrize("kw", [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True),
+                                dict(kernel_size=(2, 3), stride=1, dilation=(2, 1))])
+def test_compiled_maxpool_equals_numpy_reference(kw):
+    from danlu._ops import _conv_kernels as K
+
+    if K.kernels() is None:
+        pytest.skip("numba not available")
+    x = np.maximum(_x((2, 3, 9, 8), "float64"), 0.2)  # ties, as after a ReLU
+    res = []
+    for flag in (True, False):
+        K.set_enabled(flag)
+        try:
+            xd = danlu.tensor(x, requires_grad=True)
+            y, i = F.max_pool2d(xd, **kw, return_indices=True)
+            y.square().sum().backward()
+            res.append((y.detach().numpy(), i.numpy(), xd.grad.numpy()))
+        finally:
+            K.set_enabled(True)
+    for a, b in zip(*res):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_max_pool_nan_wins_like_torch():
+    x = _x((1, 2, 4, 4), "float32")
+    x[0, 0, 1, 1] = np.nan
+    compare_fn(lambda lib, x: lib.nn.functional.max_pool2d(x, 2, return_indices=True), x, grad=False)
