@@ -35,6 +35,25 @@ def adam_kernel():
     return adam
 
 
+def _threads() -> int | None:
+    """The thread budget the process was given (``OMP_NUM_THREADS``, as BLAS and torch honour it),
+    so the kernel does not take more cores than the rest of the framework."""
+    try:
+        return max(1, int(os.environ["OMP_NUM_THREADS"]))
+    except (KeyError, ValueError):
+        return None
+
+
+def run_adam(*args) -> None:
+    """Call the fused Adam kernel with at most ``OMP_NUM_THREADS`` threads."""
+    import numba
+
+    n = _threads()
+    if n is not None:
+        numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    adam_kernel()(*args)
+
+
 def can_fuse(*arrays) -> bool:
     """Whether the compiled kernel applies: large contiguous NumPy float arrays of one dtype."""
     a0 = arrays[0]

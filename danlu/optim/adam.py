@@ -93,7 +93,7 @@ class Adam(Optimizer):
         if _fused.can_fuse(x, g, m, v, *((vmax,) if amsgrad else ())):
             dt = x.dtype.type
             dec = wd != 0 and decoupled
-            _fused.adam_kernel()(
+            _fused.run_adam(
                 x.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1),
                 (vmax if amsgrad else v).reshape(-1), amsgrad, maximize,
                 dt(0 if dec else wd), dt(1 - lr * wd if dec else 1), dt(1 - beta1), dt(1) - dt(1 - beta1),
