@@ -251,7 +251,8 @@ class Trainer:
         return res
 
     def predict(self, data: Iterable, batch_size: int = 256):
-        """Concatenated model outputs over ``data`` (batches of inputs, or of (inputs, target))."""
+        """Concatenated model outputs over ``data``: a tensor of inputs, an (X, y) pair, a Dataset, or an
+        iterable of batches (inputs, or (inputs, target, ...))."""
         import danlu
 
         loader = self._as_loader(data, batch_size, shuffle=False)
@@ -261,9 +262,10 @@ class Trainer:
         try:
             with danlu.no_grad():
                 for batch in loader:
-                    if isinstance(batch, (list, tuple, dict)):
-                        x, _ = self.unpack_batch(batch) if not (isinstance(batch, (list, tuple))
-                                                                and len(batch) == 1) else (batch[0], None)
+                    if isinstance(batch, dict):
+                        x = self.unpack_batch(batch)[0]
+                    elif isinstance(batch, (list, tuple)):
+                        x = batch[0]  # (inputs,) or (inputs, target, ...)
                     else:
                         x = batch
                     outs.append(self.forward(_to_device(x, self.device)))
@@ -282,7 +284,9 @@ class Trainer:
 
         from .selection import batch_loader
 
-        if isinstance(data, tuple) and len(data) == 2 and all(hasattr(t, "_data") for t in data):
+        if hasattr(data, "_data") and hasattr(data, "detach"):  # a bare tensor of inputs
+            data = D.TensorDataset(data)
+        elif isinstance(data, tuple) and len(data) == 2 and all(hasattr(t, "_data") for t in data):
             data = D.TensorDataset(*data)
         if isinstance(data, D.Dataset):
             return batch_loader(data, batch_size or 64, shuffle)

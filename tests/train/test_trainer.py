@@ -11,6 +11,8 @@ from danlu.train import (EarlyStopping, LambdaCallback, ModelCheckpoint, NonFini
                          evaluate, fit, predict)
 from danlu.utils.data import DataLoader, TensorDataset
 
+from danlu.train.metrics import accuracy as M_accuracy
+
 from ._util import blobs, ce, mlp
 
 
@@ -30,6 +32,8 @@ def test_fit_reaches_accuracy_and_history():
     assert res["accuracy"] == pytest.approx(hist["val_accuracy"][-1])
     out = predict(model, (Xv, yv), batch_size=50)
     assert tuple(out.shape) == (120, 3) and not out.requires_grad
+    np.testing.assert_allclose(predict(model, Xv, batch_size=7).numpy(), out.numpy(), rtol=1e-5, atol=1e-5)
+    assert M_accuracy(out, yv) == pytest.approx(res["accuracy"])
 
 
 def test_evaluate_uses_eval_mode_and_no_grad():
