@@ -25,12 +25,25 @@ from ._objective import Objective, as_objective
 __all__ = ["Hessian", "TraceEstimate", "SpectralDensity", "lanczos_tridiagonal"]
 
 
-class TraceEstimate(NamedTuple):
-    """Hutchinson's estimate of tr H and its standard error (std of the samples / √m)."""
+class TraceEstimate(tuple):
+    """Hutchinson's estimate of tr H and its standard error (std of the samples / √m): unpacks as
+    ``estimate, stderr = h.trace()``; the individual zᵀHz samples are in ``.samples``."""
 
-    estimate: float
-    stderr: float
-    samples: np.ndarray
+    def __new__(cls, estimate: float, stderr: float, samples: np.ndarray) -> "TraceEstimate":
+        t = super().__new__(cls, (estimate, stderr))
+        t.samples = samples
+        return t
+
+    @property
+    def estimate(self) -> float:
+        return self[0]
+
+    @property
+    def stderr(self) -> float:
+        return self[1]
+
+    def __repr__(self) -> str:
+        return f"TraceEstimate(estimate={self[0]:.6g}, stderr={self[1]:.3g}, n_samples={len(self.samples)})"
 
 
 class SpectralDensity(NamedTuple):
@@ -322,7 +335,7 @@ class Hessian:
     def trace(self, n_samples: int = 100, *, seed: int | None = 0) -> TraceEstimate:
         """Hutchinson's estimator tr H ≈ 1/m Σ zᵢᵀ H zᵢ with Rademacher zᵢ (± 1 entries).
 
-        Returns ``(estimate, stderr, samples)``; the estimator is unbiased and its standard
+        Returns ``(estimate, stderr)`` (with ``.samples``); the estimator is unbiased and its standard
         error is the sample standard deviation / √m."""
         if n_samples < 2:
             raise ValueError(f"n_samples must be at least 2 to estimate a standard error, got {n_samples}")
