@@ -70,7 +70,7 @@ class ASGD(Optimizer):
                     mu_arr = state["mu"]._data
                     if float(mu_arr) != 1:
                         xp.subtract(x, ax, out=tmp)          # ax <- ax + mu (x - ax)
-                        tmp *= mu_arr.astype(x.dtype) if x.dtype != mu_arr.dtype else mu_arr
+                        tmp *= x.dtype.type(mu_arr)          # the (float32) mu, as a scalar of x's dtype
                         ax += tmp
                     else:
                         ax[...] = x
