@@ -4,7 +4,8 @@ An :class:`Objective` wraps either a model + loss + data (one batch, or any iter
 such as a DataLoader) or a plain function of parameter tensors.  It exposes the parameters as one
 flat vector ``θ ∈ R^n`` (a 1-D backend array) and evaluates
 
-    L(θ) = Σ_b (n_b / N) · loss_b(θ)          (batch losses are means; weights are batch sizes)
+    L(θ) = Σ_b (n_b / N) · loss_b(θ)          (batch losses are means; weights are batch sizes,
+                                               streamed: N is counted while iterating)
 
 together with ``∇L(θ)`` and exact Hessian-vector products ``H v = ∇(∇L(θ) · v)`` (double
 backward).  Public analysis functions accept ``(model, loss_fn, data)`` or an Objective.
@@ -39,7 +40,7 @@ class Objective:
 
     Build one with :meth:`from_model` or :meth:`from_function` (or :func:`as_objective`)."""
 
-    def __init__(self, params: Sequence[Tensor], batch_losses: Callable[[], Iterable[tuple[float, Tensor]]],
+    def __init__(self, params: Sequence[Tensor], batch_losses: Callable[[], Iterable[tuple[int, Tensor]]],
                  names: Sequence[str] | None = None, model: Any = None) -> None:
         params = list(params)
         if not params:
@@ -94,14 +95,10 @@ class Objective:
 
         def batch_losses():
             if _is_batch(data):
-                yield 1.0, one_loss(data)
+                yield 1, one_loss(data)
                 return
-            batches = list(data) if not isinstance(data, (list, tuple)) else data
-            total = sum(_batch_size(b) for b in batches)
-            if total == 0:
-                raise ValueError("the data iterable yielded no samples")
-            for b in batches:
-                yield _batch_size(b) / total, one_loss(b)
+            for b in data:  # streamed: weights are normalised by the total count afterwards
+                yield _batch_size(b), one_loss(b)
 
         return cls([p for _, p in chosen], batch_losses, names=[n for n, _ in chosen], model=model)
 
@@ -112,7 +109,7 @@ class Objective:
         params = [params] if isinstance(params, Tensor) else list(params)
 
         def batch_losses():
-            yield 1.0, fn(*params)
+            yield 1, fn(*params)
 
         return cls(params, batch_losses, names=names)
 
@@ -194,25 +191,27 @@ class Objective:
             _random.set_rng_state(state)
 
     def _losses(self):
+        """(batch size, scalar loss) per batch; every forward pass replays the frozen RNG state."""
         from .. import _random
 
         st = getattr(self, "_rng_state", None)
-        for w, loss in self._batch_losses_replayed(st, _random):
-            yield w, loss
-
-    def _batch_losses_replayed(self, st, _random):
         it = iter(self._batch_losses())
         while True:
             if st is not None:
                 _random.set_rng_state(st)
             try:
-                w, loss = next(it)
+                n, loss = next(it)
             except StopIteration:
                 return
             if not isinstance(loss, Tensor) or loss.numel() != 1:
                 shape = tuple(loss.shape) if isinstance(loss, Tensor) else type(loss).__name__
                 raise RuntimeError(f"the loss must be a single-element Tensor, got {shape}")
-            yield w, loss.reshape(())
+            yield n, loss.reshape(())
+
+    @staticmethod
+    def _check_total(total: int) -> None:
+        if total == 0:
+            raise ValueError("the data iterable yielded no samples")
 
     # -- evaluation --------------------------------------------------------------------------
     def value(self, vec=None) -> float:
@@ -220,22 +219,29 @@ class Objective:
         if vec is not None:
             with self.at(vec):
                 return self.value()
+        total, acc = 0, 0.0
         with self.frozen(), no_grad():
-            return float(sum(w * float(loss.item()) for w, loss in self._losses()))
+            for n, loss in self._losses():
+                total += n
+                acc += n * float(loss.item())
+        self._check_total(total)
+        return acc / total
 
     def value_and_grad(self):
         """(L(θ), ∇L(θ) as a flat float64 array)."""
         xp = self.xp
         g = xp.zeros(self.n, dtype=xp.float64)
-        total = 0.0
+        total, acc = 0, 0.0
         with self.frozen(), enable_grad():
-            for w, loss in self._losses():
-                total += w * float(loss.item())
+            for n, loss in self._losses():
+                total += n
+                acc += n * float(loss.item())
                 if not loss.requires_grad:
                     continue
                 gs = _grad(loss, self.params, allow_unused=True)
-                g += w * self._cat(gs)
-        return total, g
+                g += n * self._cat(gs)
+        self._check_total(total)
+        return acc / total, g / total
 
     def grad(self):
         return self.value_and_grad()[1]
@@ -251,8 +257,10 @@ class Objective:
         xp = self.xp
         vs = [Tensor._make(xp.asarray(a, dtype=p._data.dtype)) for a, p in zip(self.split(vec), self.params)]
         out = xp.zeros(self.n, dtype=xp.float64)
+        total = 0
         with self.frozen(), enable_grad():
-            for w, loss in self._losses():
+            for n, loss in self._losses():
+                total += n
                 if not loss.requires_grad:
                     continue
                 gs = _grad(loss, self.params, create_graph=True, allow_unused=True)
@@ -265,8 +273,9 @@ class Objective:
                 if dot is None:  # the loss is (piecewise) linear in θ: zero curvature
                     continue
                 hv = _grad(dot, self.params, allow_unused=True)
-                out += w * self._cat(hv)
-        return out
+                out += n * self._cat(hv)
+        self._check_total(total)
+        return out / total
 
     def hvp_many(self, mat):
         """``H`` applied to each column of ``mat`` (n × k)."""
