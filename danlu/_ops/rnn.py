@@ -1,0 +1,188 @@
+"""Recurrent layers: one layer, one direction, over a whole sequence.
+
+Gate equations (torch's, gate order as torch's weight rows)::
+
+    RNN:  h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh)
+    LSTM: i, f, g, o = chunk4(x W_ih^T + b_ih + h W_hh^T + b_hh)
+          c' = sigmoid(f) * c + sigmoid(i) * tanh(g);   h' = sigmoid(o) * tanh(c')
+    GRU:  r, z, n from x W_ih^T + b_ih (gi) and h W_hh^T + b_hh (gh):
+          r = sigmoid(gi_r + gh_r);  z = sigmoid(gi_z + gh_z);  n = tanh(gi_n + r * gh_n)
+          h' = (1 - z) * n + z * h
+
+``layer_composite`` builds these from Tensor ops (the readable reference; any-order gradients).
+``LSTMLayer`` is the fused op: the time loop runs on raw arrays and its backward is hand-derived
+BPTT (one GEMM per step each way).  When a graph of the gradient is wanted (``create_graph``),
+its backward re-runs the composite path instead, so higher-order gradients stay exact.
+"""
+from __future__ import annotations
+
+from .._backend import xp_of
+from ..autograd.function import Op
+from ..autograd.grad_mode import GradMode
+
+
+def _sigmoid(xp, a):
+    # 1/(1+exp(-a)) written to stay finite for large |a|
+    return 0.5 * (xp.tanh(0.5 * a) + 1.0)
+
+
+def _cell_step(mode, x_proj, h, c, w_hh, b_hh):
+    """One time step from the precomputed input projection ``x_proj`` (Tensor ops)."""
+    gh = h.matmul(w_hh.t())
+    if b_hh is not None:
+        gh = gh + b_hh
+    if mode == "LSTM":
+        i, f, g, o = (x_proj + gh).chunk(4, 1)
+        c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+        return o.sigmoid() * c.tanh(), c
+    if mode == "GRU":
+        xr, xz, xn = x_proj.chunk(3, 1)
+        hr, hz, hn = gh.chunk(3, 1)
+        r = (xr + hr).sigmoid()
+        z = (xz + hz).sigmoid()
+        n = (xn + r * hn).tanh()
+        return (1 - z) * n + z * h, None
+    pre = x_proj + gh
+    return (pre.tanh() if mode == "RNN_TANH" else pre.relu()), None
+
+
+def layer_composite(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False):
+    """x (L, N, I) -> (out (L, N, H), h_n, c_n or None), built from differentiable Tensor ops."""
+    from .. import stack
+
+    L, N = x.shape[0], x.shape[1]
+    xp_ = x.reshape(L * N, x.shape[2]).matmul(w_ih.t())
+    if b_ih is not None:
+        xp_ = xp_ + b_ih
+    xp_ = xp_.reshape(L, N, -1)
+    h, c = h0, c0
+    outs = [None] * L
+    for t in (range(L - 1, -1, -1) if reverse else range(L)):
+        h, c = _cell_step(mode, xp_[t], h, c, w_hh, b_hh)
+        outs[t] = h
+    return stack(outs, 0), h, c
+
+
+class LSTMLayer(Op):
+    """Fused LSTM over a sequence: inputs (x, h0, c0, w_ih, w_hh[, b_ih, b_hh]) ->
+    (out (L, N, H), h_n, c_n)."""
+
+    n_out = 3
+    _save_in = (0, 1, 2, 3, 4)
+
+    @staticmethod
+    def forward(ctx, x, h0, c0, w_ih, w_hh, *b, reverse=False):
+        xp = xp_of(x)
+        L, N, _ = x.shape
+        H = w_hh.shape[1]
+        G = x.reshape(L * N, -1) @ w_ih.T
+        if b:
+            G += b[0]
+            G += b[1]
+        G = G.reshape(L, N, 4 * H)
+        out = xp.empty((L, N, H), x.dtype)
+        rec = ctx.recording
+        if rec:
+            acts = xp.empty((L, N, 4 * H), x.dtype)   # sigmoid(i, f), tanh(g), sigmoid(o)
+            cs = xp.empty((L, N, H), x.dtype)          # c after each step
+            tcs = xp.empty((L, N, H), x.dtype)         # tanh(c)
+        h, c = h0, c0
+        whT = w_hh.T
+        for t in (range(L - 1, -1, -1) if reverse else range(L)):
+            a = G[t]
+            a += h @ whT
+            pre_g = a[:, 2 * H:3 * H]
+            a = _sigmoid(xp, a)
+            a[:, 2 * H:3 * H] = xp.tanh(pre_g)
+            i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+            c = f * c + i * g
+            tc = xp.tanh(c)
+            h = o * tc
+            out[t] = h
+            if rec:
+                acts[t] = a
+                cs[t] = c
+                tcs[t] = tc
+        if rec:
+            ctx.acts, ctx.cs, ctx.tcs, ctx.out = acts, cs, tcs, out
+            ctx.reverse = reverse
+            ctx.has_bias = bool(b)
+        return out, h.copy() if h is h0 else h, c.copy() if c is c0 else c
+
+    @staticmethod
+    def backward(ctx, gout, gh, gc):
+        x, h0, c0, w_ih, w_hh = ctx.saved_tensors
+        if GradMode.enabled:  # create_graph: differentiate the composite graph instead
+            return _composite_grads(ctx, x, h0, c0, w_ih, w_hh, gout, gh, gc)
+        from .._tensor import Tensor
+
+        xa, h0a, c0a, wi, wh = x._data, h0._data, c0._data, w_ih._data, w_hh._data
+        xp = xp_of(xa)
+        L, N, _ = xa.shape
+        H = wh.shape[1]
+        acts, cs, tcs, out = ctx.acts, ctx.cs, ctx.tcs, ctx.out
+        go = gout._data if gout is not None else None
+        dh = gh._data.copy() if gh is not None else xp.zeros((N, H), xa.dtype)
+        dc = gc._data.copy() if gc is not None else xp.zeros((N, H), xa.dtype)
+        dG = xp.empty((L, N, 4 * H), xa.dtype)
+        hprev = xp.empty((L, N, H), xa.dtype)
+        order = range(L) if ctx.reverse else range(L - 1, -1, -1)
+        for t in order:
+            prev = t + 1 if ctx.reverse else t - 1
+            first = prev < 0 or prev >= L
+            c_prev = c0a if first else cs[prev]
+            hprev[t] = h0a if first else out[prev]
+            a = acts[t]
+            i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+            if go is not None:
+                dh += go[t]
+            tc = tcs[t]
+            dc += dh * o * (1 - tc * tc)
+            d = dG[t]
+            d[:, :H] = dc * g * i * (1 - i)
+            d[:, H:2 * H] = dc * c_prev * f * (1 - f)
+            d[:, 2 * H:3 * H] = dc * i * (1 - g * g)
+            d[:, 3 * H:] = dh * tc * o * (1 - o)
+            dc *= f
+            dh = d @ wh
+        need = ctx.needs_input_grad
+        dG2 = dG.reshape(L * N, 4 * H)
+        res = [
+            Tensor._make((dG2 @ wi).reshape(xa.shape)) if need[0] else None,
+            Tensor._make(dh) if need[1] else None,
+            Tensor._make(dc) if need[2] else None,
+            Tensor._make(dG2.T @ xa.reshape(L * N, -1)) if need[3] else None,
+            Tensor._make(dG2.T @ hprev.reshape(L * N, H)) if need[4] else None,
+        ]
+        if ctx.has_bias:
+            db = dG2.sum(axis=0)
+            res += [Tensor._make(db) if need[5] else None, Tensor._make(db.copy()) if need[6] else None]
+        return tuple(res)
+
+
+def _composite_grads(ctx, x, h0, c0, w_ih, w_hh, gout, gh, gc):
+    """Gradients through the composite graph (differentiable, for create_graph)."""
+    from .. import autograd
+
+    # the biases are not among the saved tensors; ``lstm_layer`` parks them on the node
+    bt = list(ctx.bias_tensors) if ctx.has_bias else [None, None]
+    out, hn, cn = layer_composite("LSTM", x, h0, c0, w_ih, w_hh, bt[0], bt[1], ctx.reverse)
+    ins = [x, h0, c0, w_ih, w_hh] + (bt if ctx.has_bias else [])
+    outs, grads = [], []
+    for o, g in ((out, gout), (hn, gh), (cn, gc)):
+        if g is not None:
+            outs.append(o)
+            grads.append(g)
+    wanted = [t for t, n in zip(ins, ctx.needs_input_grad) if n]
+    got = iter(autograd.grad(outs, wanted, grads, create_graph=True, allow_unused=True))
+    return tuple(next(got) if n else None for n in ctx.needs_input_grad)
+
+
+def lstm_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False):
+    """Fused LSTM layer (see ``LSTMLayer``); biases optional (both or neither)."""
+    args = (x, h0, c0, w_ih, w_hh) + ((b_ih, b_hh) if b_ih is not None else ())
+    out, hn, cn = LSTMLayer.apply(*args, reverse=reverse)
+    node = out.grad_fn
+    if node is not None and b_ih is not None:
+        node.bias_tensors = (b_ih, b_hh)
+    return out, hn, cn
