@@ -374,3 +374,27 @@ def test_adafactor_3d_and_0d_params():
         ot.step()
         compare_params(dps, tps)
         compare_state(od, ot)
+
+
+@pytest.mark.parametrize("name,kw", [
+    ("SGD", dict(lr=1e-3, momentum=0.9, nesterov=True)), ("Adam", dict(lr=0.02, amsgrad=True)),
+    ("AdamW", dict(lr=0.02)), ("Adagrad", dict(lr=0.1)), ("RMSprop", dict(lr=1e-3, centered=True, momentum=0.5)),
+    ("Adadelta", dict(lr=1.0)), ("Adamax", dict(lr=0.02)), ("NAdam", dict(lr=0.02, decoupled_weight_decay=True,
+                                                                           weight_decay=0.01)),
+    ("RAdam", dict(lr=0.02)), ("ASGD", dict(lr=1e-3, t0=10)), ("Rprop", dict(lr=1e-3)), ("Adafactor", dict(lr=0.02)),
+])
+def test_rosenbrock_50_steps_with_autograd(name, kw):
+    """50 steps on Rosenbrock's function with gradients from each library's own autograd."""
+    xs = {}
+    for lib in (danlu, torch):
+        a = lib.tensor([-1.5], dtype=lib.float64, requires_grad=True)
+        b = lib.tensor([2.0], dtype=lib.float64, requires_grad=True)
+        opt = getattr(lib.optim, name)([{"params": [a]}, {"params": [b]}], **kw)
+        for _ in range(50):
+            opt.zero_grad()
+            loss = ((1 - a) ** 2 + 100 * (b - a ** 2) ** 2).sum()
+            loss.backward()
+            opt.step()
+        xs[lib.__name__] = (a.detach().numpy().copy(), b.detach().numpy().copy(), float(loss))
+    for u, v in zip(xs["danlu"], xs["torch"]):
+        np.testing.assert_allclose(u, v, rtol=1e-9, atol=1e-12)
