@@ -15,6 +15,8 @@ import sys
 import time
 from typing import Any
 
+from .train.callbacks import Callback
+
 __all__ = ["main", "build_parser"]
 
 _EPILOG = "Run 'danlu COMMAND --help' for the options of a command."
@@ -129,11 +131,13 @@ def _add_optim_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--optimizer", default="adam", choices=list(OPTIMIZERS), metavar="NAME",
                    help="one of " + ", ".join(OPTIMIZERS) + " (default: adam; momentum = SGD with momentum 0.9)")
     g.add_argument("--lr", type=_pos_float, default=None, metavar="LR",
-                   help="learning rate (default: 0.002 for adam/adamw/rmsprop, 0.05 for sgd/momentum)")
-    g.add_argument("--schedule", default="none", choices=["none", "step", "cosine", "exponential", "onecycle"],
-                   help="learning-rate schedule (default: none)")
+                   help="learning rate, the peak one with --schedule onecycle (default: 0.002 for adam/adamw, "
+                        "0.05 for sgd/momentum; x2.5 with onecycle)")
+    g.add_argument("--schedule", default="onecycle", choices=["none", "step", "cosine", "exponential", "onecycle"],
+                   help="learning-rate schedule: onecycle warms up then anneals every step (default); step, cosine "
+                        "and exponential change it every epoch; none keeps it constant")
     g.add_argument("--weight-decay", type=float, default=0.0, metavar="WD", help="L2 weight decay (default: 0)")
-    g.add_argument("--epochs", type=_positive_int, default=6, metavar="N", help="training epochs (default: 6)")
+    g.add_argument("--epochs", type=_positive_int, default=8, metavar="N", help="training epochs (default: 8)")
     g.add_argument("--batch-size", type=_positive_int, default=128, metavar="N", help="batch size (default: 128)")
     g.add_argument("--grad-clip", type=_pos_float, default=None, metavar="NORM",
                    help="clip the gradients' global norm to NORM")
@@ -168,6 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--name", default=None, help="run folder name (default: MODEL-DATE-TIME)")
     g.add_argument("--resume", default=None, metavar="RUN",
                    help="continue a stopped run (its folder or a .ckpt file) up to --epochs epochs in total")
+    g.add_argument("--stop-after", type=_positive_int, default=None, metavar="N",
+                   help="pause after N epochs of this invocation (the run can be continued with --resume)")
     g.add_argument("--early-stopping", type=_positive_int, default=None, metavar="PATIENCE",
                    help="stop when validation accuracy has not improved for PATIENCE epochs")
     g.add_argument("--no-progress", action="store_true", help="no progress bar (one line per epoch)")
@@ -248,7 +254,9 @@ def build_parser() -> argparse.ArgumentParser:
 # -- helpers --------------------------------------------------------------------------------------------
 
 def _lr(args) -> float:
-    return args.lr if args.lr is not None else _DEFAULT_LR.get(args.optimizer, 1e-3)
+    if args.lr is not None:
+        return args.lr
+    return _DEFAULT_LR.get(args.optimizer, 1e-3) * (2.5 if getattr(args, "schedule", None) == "onecycle" else 1.0)
 
 
 def _build(args, data) -> Any:
@@ -317,6 +325,22 @@ def _resume_paths(resume: str) -> tuple[str, str]:
     raise _CLIError(f"--resume: no run folder or checkpoint at {resume!r}")
 
 
+class _StopAfter(Callback):
+    """Pause the fit after ``n`` epochs of this invocation (runs before the checkpoint of that epoch)."""
+
+    priority = 5
+
+    def __init__(self, n: int, run_dir: str) -> None:
+        self.n, self.run_dir, self.done = n, run_dir, 0
+
+    def on_epoch_end(self, trainer, epoch, logs) -> None:
+        self.done += 1
+        if self.done >= self.n and trainer.epoch < trainer.epochs:
+            trainer.stop_training = True
+            trainer.stop_reason = (f"paused after epoch {trainer.epoch} of {trainer.epochs} (--stop-after); "
+                                   f"continue with: danlu train --resume {self.run_dir}")
+
+
 def cmd_train(args) -> int:
     import danlu
 
@@ -333,12 +357,16 @@ def cmd_train(args) -> int:
             raise _CLIError(f"{run_dir} has no config.json")
         with open(cfg_path, encoding="utf-8") as f:
             saved = json.load(f)
+        new_epochs = args.epochs if "--epochs" in given else None
         for k, v in saved.items():  # the run's own settings, except a new --epochs (and display flags)
-            if k == "epochs" and "--epochs" in given:
-                continue
-            if k == "stats":
-                continue
-            setattr(args, k, v)
+            if k not in ("stats", "classes", "shape"):
+                setattr(args, k, v)
+        if new_epochs is not None and new_epochs != saved.get("epochs"):
+            if saved.get("schedule") in ("onecycle", "cosine", "step"):
+                raise _CLIError(f"this run's {saved['schedule']} schedule was planned for {saved.get('epochs')} "
+                                f"epochs; --resume continues that same run (drop --epochs), or train a new run "
+                                f"with --epochs {new_epochs}")
+            args.epochs = new_epochs
         stats = saved.get("stats")
     else:
         name = args.name or f"{args.model}-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -374,6 +402,8 @@ def cmd_train(args) -> int:
         if val_loader is None:
             raise _CLIError("--early-stopping needs a validation split (--val-split > 0)")
         cbs.append(EarlyStopping("val_accuracy", patience=args.early_stopping))
+    if args.stop_after:
+        cbs.append(_StopAfter(args.stop_after, run_dir))
     tr = Trainer(model, danlu.nn.CrossEntropyLoss(), opt, sched, metrics=("accuracy",), callbacks=cbs,
                  device=dev, grad_clip=args.grad_clip, scheduler_interval=interval)
     n_params = sum(p.numel() for p in model.parameters())

@@ -52,7 +52,8 @@ def test_runtime_errors_are_one_line(tmp_path, capsys):
 
 def test_train_eval_resume_diagnose(tmp_path, capsys):
     out = str(tmp_path)
-    assert main(["train", *TINY, "--epochs", "1", "--out", out, "--name", "r", "--no-progress"]) == 0
+    assert main(["train", *TINY, "--epochs", "1", "--schedule", "none", "--out", out, "--name", "r",
+                 "--no-progress"]) == 0
     printed = capsys.readouterr().out
     assert "test accuracy" in printed
     run = os.path.join(out, "r")
@@ -71,6 +72,10 @@ def test_train_eval_resume_diagnose(tmp_path, capsys):
     capsys.readouterr()
     hist = json.load(open(os.path.join(run, "metrics.json")))["rows"]
     assert [r["epoch"] for r in hist] == [1, 2]
+    # a schedule planned for the run's length cannot be stretched by --resume
+    assert main(["train", *TINY, "--epochs", "1", "--out", out, "--name", "oc", "--quiet", "--no-plot"]) == 0
+    assert main(["train", "--resume", os.path.join(out, "oc"), "--epochs", "3"]) == 1
+    assert "onecycle schedule was planned for 1 epochs" in capsys.readouterr().err
     assert main(["diagnose", run, "--human-error", "0.05"]) == 0
     d = capsys.readouterr().out
     assert "verdict:" in d and "next:" in d
@@ -101,3 +106,23 @@ def test_console_entry_point_runs():
     # python -m danlu is the same program as the 'danlu' console script
     r = subprocess.run([sys.executable, "-m", "danlu", "train", "--epochs", "-1"], capture_output=True, text=True)
     assert r.returncode == 2 and "expected a positive integer" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_paused_and_resumed_run_equals_uninterrupted(tmp_path, capsys):
+    import numpy as np
+
+    import danlu
+
+    base = [*TINY, "--epochs", "2", "--out", str(tmp_path), "--quiet", "--no-plot", "--dropout", "0.3"]
+    assert main(["train", *base, "--name", "full"]) == 0
+    assert main(["train", *base, "--name", "part", "--stop-after", "1"]) == 0
+    assert "paused after epoch 1 of 2" in capsys.readouterr().err
+    assert main(["train", "--resume", str(tmp_path / "part"), "--quiet", "--no-plot"]) == 0
+    a = danlu.load(str(tmp_path / "full" / "checkpoints" / "last.ckpt"))
+    b = danlu.load(str(tmp_path / "part" / "checkpoints" / "last.ckpt"))
+    assert int(a["epoch"]) == int(b["epoch"]) == 2
+    for k in a["model"]:
+        np.testing.assert_array_equal(a["model"][k].numpy(), b["model"][k].numpy())
+    ra = json.load(open(tmp_path / "full" / "results.json"))
+    rb = json.load(open(tmp_path / "part" / "results.json"))
+    assert ra["test_loss"] == rb["test_loss"] and ra["test_accuracy"] == rb["test_accuracy"]
