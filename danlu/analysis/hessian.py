@@ -77,13 +77,17 @@ class _Lanczos:
     found) it restarts, if ``restart``, from a random vector orthogonal to the basis (β = 0), so
     that m = n steps recover the whole spectrum."""
 
-    def __init__(self, matvec: Callable, n: int, xp, v0, *, restart: bool = True, rng=None) -> None:
-        self.matvec, self.n, self.xp, self.restart = matvec, n, xp, restart
+    def __init__(self, matvec: Callable, n: int, xp, v0, *, restart: bool = True, rng=None,
+                 locked: Sequence = ()) -> None:
+        self.matvec, self.xp, self.restart = matvec, xp, restart
         self.rng = _rng(rng)
+        self.locked = xp.stack(list(locked)) if len(locked) else None  # deflated: work in their complement
+        self.n = n - (0 if self.locked is None else self.locked.shape[0])
         self.V: list = []
         self.alpha: list[float] = []
         self.beta: list[float] = []  # beta[j] couples v_j and v_{j+1}
         self.done = False
+        v0 = self._orth(v0)
         nv = float(xp.linalg.norm(v0))
         if nv == 0:
             raise ValueError("the Lanczos start vector is zero")
@@ -91,8 +95,10 @@ class _Lanczos:
         self._scale = 0.0
 
     def _orth(self, w):
-        if self.V:
-            B = self.xp.stack(self.V)
+        if self.V or self.locked is not None:
+            B = self.xp.stack(self.V) if self.V else None
+            if self.locked is not None:
+                B = self.locked if B is None else self.xp.concatenate([self.locked, B])
             for _ in range(2):
                 w = w - B.T @ (B @ w)
         return w
@@ -249,11 +255,10 @@ class Hessian:
         xp = self.objective.xp
         return xp.asarray(rng.standard_normal(self.objective.n))
 
-    def _lanczos_eigs(self, k, which, tol, max_iter, seed):
+    def _lanczos_run(self, k, which, tol, max_iter, rng, locked=()):
         obj = self.objective
-        rng = _rng(seed)
-        max_iter = obj.n if max_iter is None else min(max_iter, obj.n)
-        lz = _Lanczos(obj.hvp, obj.n, obj.xp, self._start(rng), rng=rng)
+        lz = _Lanczos(obj.hvp, obj.n, obj.xp, self._start(rng), rng=rng, locked=locked)
+        max_iter = min(max_iter, lz.n)
         m = min(max_iter, max(2 * k + 10, 20))
         while True:
             lz.extend(m)
@@ -263,8 +268,28 @@ class Hessian:
             if lz.done or len(lz.alpha) >= max_iter or np.all(res[idx] <= tol * scale):
                 break
             m = min(max_iter, 2 * m)
-        vecs = [lz.ritz_vector(S[:, i]) for i in idx]
-        return theta[idx], vecs, res[idx]
+        return list(theta[idx]), [lz.ritz_vector(S[:, i]) for i in idx], list(res[idx]), lz.done
+
+    def _lanczos_eigs(self, k, which, tol, max_iter, seed):
+        obj = self.objective
+        rng = _rng(seed)
+        max_iter = obj.n if max_iter is None else min(max_iter, obj.n)
+        vals, vecs, res, exact = self._lanczos_run(k, which, tol, max_iter, rng)
+        # A single Krylov sequence sees one copy of a repeated eigenvalue.  Deflate: look for the
+        # extreme eigenvalue in the complement of the pairs found; while it beats the k-th one
+        # (a missed copy or a missed eigenvalue), swap it in.
+        sign = 1.0 if which == "largest" else -1.0
+        while not exact and len(vecs) < obj.n:
+            v2, u2, r2, _ = self._lanczos_run(1, which, tol, max_iter, rng, locked=vecs)
+            if not v2:
+                break
+            scale = max(abs(vals[0]), abs(v2[0]), 1e-30)
+            if sign * (v2[0] - vals[-1]) <= max(tol, 1e-8) * scale:
+                break
+            vals, vecs, res = vals + v2, vecs + u2, res + r2
+            order = sorted(range(len(vals)), key=lambda i: -sign * vals[i])[:k]
+            vals, vecs, res = [vals[i] for i in order], [vecs[i] for i in order], [res[i] for i in order]
+        return np.asarray(vals), vecs, np.asarray(res)
 
     def _power(self, op, basis, rng, tol, max_iter):
         """Dominant eigenpair of ``op`` restricted to the complement of ``basis``."""

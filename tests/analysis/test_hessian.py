@@ -145,3 +145,13 @@ def test_bad_arguments():
         H.dense(max_n=1)
     with pytest.raises(ValueError, match="params"):
         Hessian(lambda x: x.sum())
+
+
+@pytest.mark.parametrize("method", ["lanczos", "power"])
+def test_repeated_eigenvalues_are_all_found(method):
+    # one Krylov sequence sees a single copy of 9 (x3); the deflated restarts find the others
+    eigs = np.concatenate([[9.0, 9.0, 9.0, 4.0, -5.0, -5.0, -2.0], np.linspace(0, 1, 43)])
+    H, _ = _quadratic(eigs, seed=1)
+    np.testing.assert_allclose(H.eigenvalues(4, method=method, tol=1e-8)[0], [9, 9, 9, 4], rtol=1e-6)
+    np.testing.assert_allclose(H.eigenvalues(3, "smallest", method=method, tol=1e-8)[0], [-5, -5, -2],
+                               rtol=1e-6)
