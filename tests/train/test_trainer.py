@@ -182,3 +182,14 @@ def test_callbacks_order_and_lambda():
     assert events == ["fit", "b", "b", ("epoch", 0, True), "b", "b", ("epoch", 1, True)]
     with pytest.raises(ValueError, match="unknown callback hook"):
         LambdaCallback(on_nothing=print)
+
+
+def test_fit_on_real_bundled_images():
+    from danlu.train.sources import load_tensors
+
+    d = load_tensors("fashion-mnist-subset", limit=1200, limit_test=500, val_fraction=0.0, seed=0)
+    danlu.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 64), nn.ReLU(), nn.Linear(64, 10))
+    tr = Trainer(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=3e-3))
+    tr.fit(d["train"], epochs=3, batch_size=64)
+    assert tr.evaluate(d["test"])["accuracy"] >= 0.7   # 10 classes: chance is 0.1
