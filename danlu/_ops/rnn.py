@@ -19,11 +19,14 @@ from __future__ import annotations
 from .._backend import xp_of
 from ..autograd.function import Op
 from ..autograd.grad_mode import GradMode
+from . import _rnn_kernels as _rk
 
 
-def _sigmoid(xp, a):
-    # 1/(1+exp(-a)) written to stay finite for large |a|
-    return 0.5 * (xp.tanh(0.5 * a) + 1.0)
+def _kernels(a):
+    """The compiled LSTM pointwise kernels when they apply (NumPy float arrays)."""
+    if a.dtype.kind != "f" or type(a).__module__ != "numpy":
+        return None
+    return _rk.kernels()
 
 
 def _cell_step(mode, x_proj, h, c, w_hh, b_hh):
@@ -82,32 +85,38 @@ class LSTMLayer(Op):
         G = G.reshape(L, N, 4 * H)
         out = xp.empty((L, N, H), x.dtype)
         rec = ctx.recording
-        if rec:
-            acts = xp.empty((L, N, 4 * H), x.dtype)   # sigmoid(i, f), tanh(g), sigmoid(o)
-            cs = xp.empty((L, N, H), x.dtype)          # c after each step
-            tcs = xp.empty((L, N, H), x.dtype)         # tanh(c)
-        h, c = h0, c0
+        order = range(L - 1, -1, -1) if reverse else range(L)
         whT = w_hh.T
-        for t in (range(L - 1, -1, -1) if reverse else range(L)):
+        # activations in place, all gates in one tanh: sigmoid(v) = 0.5 * tanh(0.5 v) + 0.5
+        half = xp.full(4 * H, 0.5, x.dtype)
+        half[2 * H:3 * H] = 1.0
+        shift = xp.full(4 * H, 0.5, x.dtype)
+        shift[2 * H:3 * H] = 0.0
+        cs = xp.empty((L, N, H), x.dtype)   # c after each step
+        tcs = xp.empty((L, N, H), x.dtype)  # tanh(c)
+        tmp = xp.empty((N, H), x.dtype)
+        h, c = h0, c0
+        for t in order:
             a = G[t]
             a += h @ whT
-            pre_g = a[:, 2 * H:3 * H]
-            a = _sigmoid(xp, a)
-            a[:, 2 * H:3 * H] = xp.tanh(pre_g)
+            a *= half
+            xp.tanh(a, out=a)
+            a *= half
+            a += shift
             i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
-            c = f * c + i * g
-            tc = xp.tanh(c)
-            h = o * tc
-            out[t] = h
-            if rec:
-                acts[t] = a
-                cs[t] = c
-                tcs[t] = tc
+            ct = cs[t]
+            xp.multiply(f, c, out=ct)
+            xp.multiply(i, g, out=tmp)
+            ct += tmp
+            xp.tanh(ct, out=tcs[t])
+            xp.multiply(o, tcs[t], out=out[t])
+            h, c = out[t], ct
+        acts = G
         if rec:
             ctx.acts, ctx.cs, ctx.tcs, ctx.out = acts, cs, tcs, out
             ctx.reverse = reverse
             ctx.has_bias = bool(b)
-        return out, h.copy() if h is h0 else h, c.copy() if c is c0 else c
+        return out, h.copy(), c.copy()
 
     @staticmethod
     def backward(ctx, gout, gh, gc):
@@ -127,15 +136,20 @@ class LSTMLayer(Op):
         dG = xp.empty((L, N, 4 * H), xa.dtype)
         hprev = xp.empty((L, N, H), xa.dtype)
         order = range(L) if ctx.reverse else range(L - 1, -1, -1)
+        kern = _kernels(xa)
         for t in order:
             prev = t + 1 if ctx.reverse else t - 1
             first = prev < 0 or prev >= L
             c_prev = c0a if first else cs[prev]
             hprev[t] = h0a if first else out[prev]
             a = acts[t]
-            i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
             if go is not None:
                 dh += go[t]
+            if kern is not None:
+                kern(a, c_prev, tcs[t], dh, dc, dG[t])
+                dh = dG[t] @ wh
+                continue
+            i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
             tc = tcs[t]
             dc += dh * o * (1 - tc * tc)
             d = dG[t]

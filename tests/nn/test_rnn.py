@@ -174,3 +174,25 @@ def test_rnn_errors():
         nn.LSTMCell(3, 4)(danlu.randn(2, 3), (danlu.randn(3, 4), danlu.randn(3, 4)))
     with pytest.raises(RuntimeError, match="input must have the type torch.float32, got type torch.float64"):
         nn.GRU(3, 4)(danlu.randn(2, 1, 3, dtype=danlu.float64))
+
+
+def test_compiled_lstm_backward_equals_numpy_reference():
+    from danlu._ops import _rnn_kernels as K
+
+    if K.kernels() is None:
+        pytest.skip("numba not available")
+    x = np.random.default_rng(3).standard_normal((7, 3, 4))
+    m = nn.LSTM(4, 5, bidirectional=True).double()
+    res = []
+    for flag in (True, False):
+        K.set_enabled(flag)
+        try:
+            xd = danlu.tensor(x, requires_grad=True)
+            out, (h, c) = m(xd)
+            m.zero_grad()
+            ((out ** 2).sum() + c.sum()).backward()
+            res.append([xd.grad.numpy()] + [p.grad.numpy() for p in m.parameters()])
+        finally:
+            K.set_enabled(True)
+    for a, b in zip(*res):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
