@@ -4,6 +4,18 @@
 CSV/JSON logs, early stopping, checkpoints with exact resume), k-fold cross-validation,
 random/grid hyper-parameter search in parallel processes or on Ray, bias/variance diagnosis with
 learning and validation curves, and a registry of named models for the ``danlu`` command.
+
+>>> import danlu
+>>> from danlu import nn, optim
+>>> from danlu.train import Trainer, ProgressBar, CurvePlotter, EarlyStopping, ModelCheckpoint, build_model
+>>> model = build_model("lenet")
+>>> trainer = Trainer(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=2e-3),
+...                   metrics=["accuracy"], callbacks=[ProgressBar(), CurvePlotter("curves.png"),
+...                   EarlyStopping("val_accuracy", patience=3), ModelCheckpoint("ckpt")])
+>>> history = trainer.fit(train_loader, val_loader, epochs=10)        # doctest: +SKIP
+>>> trainer.evaluate(test_loader)                                     # doctest: +SKIP
+{'loss': 0.41, 'accuracy': 0.85}
+>>> trainer.fit(train_loader, val_loader, epochs=10, resume="ckpt/last.ckpt")  # doctest: +SKIP
 """
 from .callbacks import (CallbackList, Callback, CSVLogger, CurvePlotter, EarlyStopping, JSONLogger,
                         LambdaCallback, LRLogger, ModelCheckpoint, ProgressBar, plot_history)
