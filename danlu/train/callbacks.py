@@ -189,6 +189,9 @@ def plot_history(history, path: str, title: str | None = None) -> bool:
             ax.plot(epochs, ys, style, marker="o", markersize=3, label=c)
         if base == "lr" and all(isinstance(v, (int, float)) and v > 0 for v in history["lr"]):
             ax.set_yscale("log")
+            from matplotlib.ticker import NullFormatter
+
+            ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("epoch")
         ax.set_title(base)
         ax.grid(True, alpha=0.3)

@@ -398,6 +398,9 @@ class SearchResult:
             dim = self.space.get(k)
             if numeric and (getattr(dim, "log", False) or (dim is None and _looks_log(xs))):
                 ax.set_xscale("log")
+                from matplotlib.ticker import NullFormatter
+
+                ax.xaxis.set_minor_formatter(NullFormatter())  # crowded minor labels otherwise
             ax.set_xlabel(k)
             ax.set_ylabel(self.metric)
             ax.grid(True, alpha=0.3)
