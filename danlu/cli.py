@@ -677,6 +677,12 @@ def main(argv: list[str] | None = None) -> int:
     debug = bool(os.environ.get("DANLU_DEBUG"))
     try:
         return _COMMANDS[args.command](args)
+    except BrokenPipeError:  # output piped into e.g. head: stop quietly
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 0
     except KeyboardInterrupt:
         print("\ninterrupted" + (" (resume with: danlu train --resume RUN_FOLDER)" if args.command == "train" else ""),
               file=sys.stderr)
