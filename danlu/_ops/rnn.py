@@ -22,6 +22,12 @@ from ..autograd.grad_mode import GradMode
 from . import _rnn_kernels as _rk
 
 
+def _no_overflow_warning(xp):
+    import contextlib
+
+    return xp.errstate(over="ignore") if hasattr(xp, "errstate") else contextlib.nullcontext()
+
+
 def _kernels(a):
     """The compiled LSTM pointwise kernels when they apply (NumPy float arrays)."""
     if a.dtype.kind != "f" or type(a).__module__ != "numpy":
@@ -87,30 +93,32 @@ class LSTMLayer(Op):
         rec = ctx.recording
         order = range(L - 1, -1, -1) if reverse else range(L)
         whT = w_hh.T
-        # activations in place, all gates in one tanh: sigmoid(v) = 0.5 * tanh(0.5 v) + 0.5
-        half = xp.full(4 * H, 0.5, x.dtype)
-        half[2 * H:3 * H] = 1.0
-        shift = xp.full(4 * H, 0.5, x.dtype)
-        shift[2 * H:3 * H] = 0.0
+        # activations in place from one exp over all gates: sigmoid(v) = 1 / (1 + exp(-v)) and
+        # tanh(v) = 2 sigmoid(2v) - 1 (NumPy's exp is SIMD, its tanh is not)
+        scale = xp.full(4 * H, -1.0, x.dtype)
+        scale[2 * H:3 * H] = -2.0
         cs = xp.empty((L, N, H), x.dtype)   # c after each step
         tcs = xp.empty((L, N, H), x.dtype)  # tanh(c)
         tmp = xp.empty((N, H), x.dtype)
         h, c = h0, c0
-        for t in order:
-            a = G[t]
-            a += h @ whT
-            a *= half
-            xp.tanh(a, out=a)
-            a *= half
-            a += shift
-            i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
-            ct = cs[t]
-            xp.multiply(f, c, out=ct)
-            xp.multiply(i, g, out=tmp)
-            ct += tmp
-            xp.tanh(ct, out=tcs[t])
-            xp.multiply(o, tcs[t], out=out[t])
-            h, c = out[t], ct
+        with _no_overflow_warning(xp):  # exp(-v) = inf for v << 0 gives sigmoid 0, as it should
+            for t in order:
+                a = G[t]
+                a += h @ whT
+                a *= scale
+                xp.exp(a, out=a)
+                a += 1.0
+                xp.reciprocal(a, out=a)
+                i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+                g *= 2.0
+                g -= 1.0
+                ct = cs[t]
+                xp.multiply(f, c, out=ct)
+                xp.multiply(i, g, out=tmp)
+                ct += tmp
+                xp.tanh(ct, out=tcs[t])
+                xp.multiply(o, tcs[t], out=out[t])
+                h, c = out[t], ct
         acts = G
         if rec:
             ctx.acts, ctx.cs, ctx.tcs, ctx.out = acts, cs, tcs, out
