@@ -21,6 +21,7 @@ def kernels():
         return _state["k"]
     try:
         import numba
+        import numpy as np
     except Exception:  # numba missing or broken: NumPy path
         _state["k"] = None
         return None
@@ -94,15 +95,22 @@ def kernels():
     def maxpool_scatter(g, kidx, kh, kw, sh, sw, dh, dw, out):  # pragma: no cover - compiled
         # out (N, C, Hp, Wp) zeroed: g added at each window's recorded argmax
         n_, c_, ho, wo = g.shape
+        kk = kh * kw
+        di = np.empty(kk, np.int64)  # offset tables: no integer division per element
+        dj = np.empty(kk, np.int64)
+        for k in range(kk):
+            di[k] = (k // kw) * dh
+            dj[k] = (k % kw) * dw
         for n in range(n_):
             for c in range(c_):
                 gc = g[n, c]
                 kc = kidx[n, c]
                 oc = out[n, c]
                 for oh in range(ho):
+                    h0 = oh * sh
                     for ow in range(wo):
                         b = kc[oh, ow]
-                        oc[oh * sh + (b // kw) * dh, ow * sw + (b % kw) * dw] += gc[oh, ow]
+                        oc[h0 + di[b], ow * sw + dj[b]] += gc[oh, ow]
 
     _state["k"] = (im2col, col2im, maxpool, maxpool_scatter)
     return _state["k"]
