@@ -5,7 +5,8 @@ per spatial dim, ``stride``/``dil`` tuples.  Output size per dim:
 ``o = (S + lo + hi - dil*(k-1) - 1) // stride + 1``.
 
 * forward: ``cols = im2col(x)`` is a copy of the ``as_strided`` window view laid out
-  (N, C*prod(k), prod(o)); the convolution is then one batched GEMM ``w2d @ cols``.
+  (C*prod(k), N*prod(o)); the convolution is then ONE GEMM ``w2d @ cols`` for the whole batch
+  (plus a transpose of the (O, N, L) result to (N, O, L)).
 * input gradient == transposed convolution: ``w2d.T @ g`` then *col2im*, a strided
   accumulation over the prod(k) kernel offsets (no ``add.at``).
 * weight gradient: a GEMM of ``g`` against the same cols (cached from the forward).
@@ -70,43 +71,65 @@ def _as2d(k, stride, dil, pad, osp):
     return (1,) + tuple(k), (1,) + tuple(stride), (1,) + tuple(dil), ((0, 0),) + tuple(pad), (1,) + tuple(osp)
 
 
-def im2col(x, k, stride, dil, pad, out):
-    """(N, C*prod(k), prod(out)) columns of the zero-padded input: ``cols[n, (c, i), o] =
-    x_pad[n, c, o*stride + i*dil]`` -- a contiguous copy of the window view."""
+def im2col(x, k, stride, dil, pad, out, knl: bool = False):
+    """Columns of the zero-padded input, ``cols[n, (c, i), o] = x_pad[n, c, o*stride + i*dil]``:
+    (N, C*prod(k), prod(out)), or with ``knl`` laid out (C*prod(k), N*prod(out)) so that the
+    convolution is ONE GEMM over the whole batch.  A contiguous copy of the window view."""
+    xp = xp_of(x)
     n, c = x.shape[:2]
+    K, L = c * math.prod(k), math.prod(out)
     kern = _fast(x, k)
     if kern is not None:
-        res = xp_of(x).empty((n, c * math.prod(k), math.prod(out)), x.dtype)
+        res = xp.empty((K, n, L) if knl else (n, K, L), x.dtype)
         k2, s2, d2, _, o2 = _as2d(k, stride, dil, pad, out)
         xp_ = pad_zeros(x, pad)
         x4 = xp_ if xp_.ndim == 4 else xp_.reshape(xp_.shape[:2] + (1,) + xp_.shape[2:])
-        kern[0](x4, k2[0], k2[1], s2[0], s2[1], d2[0], d2[1], o2[0], o2[1], res)
-        return res
-    v = windows(pad_zeros(x, pad), k, stride, dil, out)
-    return xp_of(x).ascontiguousarray(v).reshape(n, c * math.prod(k), math.prod(out))
+        kern[0](x4, k2[0], k2[1], s2[0], s2[1], d2[0], d2[1], o2[0], o2[1], res.transpose(1, 0, 2) if knl else res)
+        return res.reshape(K, n * L) if knl else res
+    v = windows(pad_zeros(x, pad), k, stride, dil, out)  # (N, C, *k, *out)
+    if knl:
+        nd = len(k)
+        v = v.transpose((1,) + tuple(range(2, 2 + nd)) + (0,) + tuple(range(2 + nd, 2 + 2 * nd)))
+        return xp.ascontiguousarray(v).reshape(K, n * L)
+    return xp.ascontiguousarray(v).reshape(n, K, L)
 
 
-def col2im(cols, shape, k, stride, dil, pad, out):
-    """Adjoint of ``im2col``: ``cols`` (N, C*prod(k), prod(out)) summed into zeros of ``shape``
-    (N, C, *S) -- a strided accumulation over the prod(k) kernel offsets, then the padding cropped."""
+def col2im(cols, shape, k, stride, dil, pad, out, knl: bool = False):
+    """Adjoint of ``im2col``: ``cols`` (N, C*prod(k), prod(out)) -- or (C*prod(k), N*prod(out))
+    with ``knl`` -- summed into zeros of ``shape`` (N, C, *S): a strided accumulation over the
+    prod(k) kernel offsets, then the padding cropped."""
     xp = xp_of(cols)
     n, c = shape[:2]
+    K, L = c * math.prod(k), math.prod(out)
     padded = (n, c) + tuple(s + lo + hi for s, (lo, hi) in zip(shape[2:], pad))
     res = xp.zeros(padded, cols.dtype)
     kern = _fast(cols, k)
     if kern is not None:
         k2, s2, d2, _, o2 = _as2d(k, stride, dil, pad, out)
         r4 = res if res.ndim == 4 else res.reshape(padded[:2] + (1,) + padded[2:])
-        kern[1](cols, k2[0], k2[1], s2[0], s2[1], d2[0], d2[1], o2[0], o2[1], r4)
+        src = cols.reshape(K, n, L).transpose(1, 0, 2) if knl else cols
+        kern[1](src, k2[0], k2[1], s2[0], s2[1], d2[0], d2[1], o2[0], o2[1], r4)
         return crop(res, pad)
-    cols = cols.reshape((n, c) + tuple(k) + tuple(out))
     nd = len(k)
+    if knl:  # (C, *k, N, *out): each offset's slice is moved to (N, C, *out)
+        cv = cols.reshape((c,) + tuple(k) + (n,) + tuple(out))
+        pick = lambda off: cv[(slice(None),) + off].swapaxes(0, 1)  # noqa: E731
+    else:
+        cv = cols.reshape((n, c) + tuple(k) + tuple(out))
+        pick = lambda off: cv[(slice(None), slice(None)) + off]  # noqa: E731
     head = (slice(None), slice(None))
     for off in itertools.product(*[range(kk) for kk in k]):
         key = head + tuple(slice(off[i] * dil[i], off[i] * dil[i] + stride[i] * (out[i] - 1) + 1, stride[i])
                            for i in range(nd))
-        res[key] += cols[head + off]
+        res[key] += pick(off)
     return crop(res, pad)
+
+
+def _to_onl(g):
+    """(N, O, *sp) -> contiguous (O, N*L): the batch-major gradient as GEMM operand."""
+    n, o = g.shape[:2]
+    L = math.prod(g.shape[2:])
+    return xp_of(g).ascontiguousarray(g.reshape(n, o, L).transpose(1, 0, 2)).reshape(o, n * L)
 
 
 def out_size(sp, k, stride, pad, dil):
@@ -129,15 +152,16 @@ class ConvNd(Op):
         n = x.shape[0]
         o, k = w.shape[0], w.shape[2:]
         osp = out_size(x.shape[2:], k, stride, pad, dil)
-        cols = im2col(x, k, stride, dil, pad, osp)  # (N, C*K, L)
-        L = cols.shape[2]
+        cols = im2col(x, k, stride, dil, pad, osp, knl=True)  # (C*K, N*L)
+        L = math.prod(osp)
         if groups == 1:
-            y = xp.matmul(w.reshape(o, -1), cols)
+            y = w.reshape(o, -1) @ cols  # (O, N*L): one GEMM for the batch
         else:
-            y = xp.matmul(w.reshape(groups, o // groups, -1), cols.reshape(n, groups, -1, L))
-        y = y.reshape((n, o) + osp)
+            y = xp.matmul(w.reshape(groups, o // groups, -1), cols.reshape(groups, -1, n * L)).reshape(o, n * L)
         if b:
-            y += b[0].reshape((1, o) + (1,) * len(k))
+            y += b[0].reshape(o, 1)
+        y = y.reshape(o, n, L)
+        y = (y.reshape(n, o, L) if n == 1 else xp.ascontiguousarray(y.transpose(1, 0, 2))).reshape((n, o) + osp)
         if ctx.needs_input_grad[1]:
             ctx.cols = cols
         ctx.geom = (stride, pad, dil, groups)
@@ -179,14 +203,13 @@ class ConvTransposeNd(Op):
         k = w.shape[2:]
         cg = w.shape[1]
         c = cg * groups
-        L = math.prod(osp)
-        y3 = y.reshape(n, o, L)
+        y2 = _to_onl(y)  # (O, N*L)
         if groups == 1:
-            gc = xp.matmul(w.reshape(o, -1).T, y3)
+            gc = w.reshape(o, -1).T @ y2  # (C*K, N*L)
         else:
             gc = xp.matmul(w.reshape(groups, o // groups, -1).swapaxes(-1, -2),
-                           y3.reshape(n, groups, o // groups, L))
-        res = col2im(gc.reshape(n, c * math.prod(k), L), (n, c) + tuple(in_sp), k, stride, dil, pad, osp)
+                           y2.reshape(groups, o // groups, -1)).reshape(c * math.prod(k), -1)
+        res = col2im(gc, (n, c) + tuple(in_sp), k, stride, dil, pad, osp, knl=True)
         if b:
             res += b[0].reshape((1, c) + (1,) * len(k))
         ctx.geom = (stride, pad, dil, groups)
@@ -212,8 +235,7 @@ class ConvTransposeNd(Op):
 class ConvWeightGrad(Op):
     """Adjoint of ``ConvNd`` in its weight: x (N, C, *S), g (N, O, *o) -> (O, C/groups, *k).
 
-    ``gw[o, c, i] = sum_{n, l} g[n, o, l] * cols[n, c, i, l]`` -- one GEMM (or N small ones
-    summed, when that needs less memory than transposing the cols).
+    ``gw[o, (c, i)] = sum_{n, l} g[n, o, l] * cols[(c, i), (n, l)]`` -- one GEMM over the batch.
     """
 
     _save_in = (0, 1)
@@ -224,19 +246,13 @@ class ConvWeightGrad(Op):
         n, o = g.shape[:2]
         osp = g.shape[2:]
         if cols is None:
-            cols = im2col(x, k, stride, dil, pad, osp)
-        K, L = cols.shape[1:]
-        og, kg = o // groups, K // groups
-        g4 = g.reshape(n, groups, og, L)
-        c4 = cols.reshape(n, groups, kg, L)
-        if og <= L:
-            # N small GEMMs, then a sum over the batch: the (N, O, K) product is no bigger than cols
-            gw = xp.matmul(g4, c4.swapaxes(-1, -2)).sum(axis=0)
+            cols = im2col(x, k, stride, dil, pad, osp, knl=True)  # (C*K, N*L)
+        K = cols.shape[0]
+        g2 = _to_onl(g)  # (O, N*L)
+        if groups == 1:
+            gw = g2 @ cols.T  # one GEMM over the whole batch
         else:
-            # one big GEMM over N*L: transposed copies of g and cols
-            gt = xp.ascontiguousarray(g4.transpose(1, 2, 0, 3)).reshape(groups, og, n * L)
-            ct = xp.ascontiguousarray(c4.transpose(1, 2, 0, 3)).reshape(groups, kg, n * L)
-            gw = xp.matmul(gt, ct.swapaxes(-1, -2))
+            gw = xp.matmul(g2.reshape(groups, o // groups, -1), cols.reshape(groups, K // groups, -1).swapaxes(-1, -2))
         ctx.geom = (stride, pad, dil, groups)
         return gw.reshape((o, K // groups // math.prod(k)) + tuple(k))
 
