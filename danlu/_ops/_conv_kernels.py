@@ -30,7 +30,7 @@ def kernels():
     # can drop its negative-index wraparound checks and vectorise the inner loop.
     @numba.njit(cache=True, nogil=True)
     def im2col(x, kh, kw, sh, sw, dh, dw, ho, wo, out):  # pragma: no cover - compiled
-        # x (N, C, Hp, Wp) already padded; out (N, C*kh*kw, ho*wo)
+        # x (N, C, Hp, Wp) already padded; out (C*kh*kw, N, ho*wo) contiguous
         n_, c_ = x.shape[0], x.shape[1]
         unit = sw == 1 and dw == 1
         for n in range(n_):
@@ -43,14 +43,14 @@ def kernels():
                             base = oh * wo
                             if unit:
                                 for ow in range(wo):
-                                    out[n, r, base + ow] = x[n, c, ih, ow + j]
+                                    out[r, n, base + ow] = x[n, c, ih, ow + j]
                             else:
                                 for ow in range(wo):
-                                    out[n, r, base + ow] = x[n, c, ih, ow * sw + j * dw]
+                                    out[r, n, base + ow] = x[n, c, ih, ow * sw + j * dw]
 
     @numba.njit(cache=True, nogil=True)
     def col2im(cols, kh, kw, sh, sw, dh, dw, ho, wo, out):  # pragma: no cover - compiled
-        # cols (N, C*kh*kw, ho*wo) summed into the padded out (N, C, Hp, Wp) (zeroed by the caller)
+        # cols (C*kh*kw, N, ho*wo) summed into the padded out (N, C, Hp, Wp) (zeroed by the caller)
         n_, c_ = out.shape[0], out.shape[1]
         unit = sw == 1 and dw == 1
         for n in range(n_):
@@ -63,10 +63,10 @@ def kernels():
                             base = oh * wo
                             if unit:
                                 for ow in range(wo):
-                                    out[n, c, ih, ow + j] += cols[n, r, base + ow]
+                                    out[n, c, ih, ow + j] += cols[r, n, base + ow]
                             else:
                                 for ow in range(wo):
-                                    out[n, c, ih, ow * sw + j * dw] += cols[n, r, base + ow]
+                                    out[n, c, ih, ow * sw + j * dw] += cols[r, n, base + ow]
 
     @numba.njit(cache=True, nogil=True)
     def maxpool(x, kh, kw, sh, sw, dh, dw, ho, wo, out, kidx):  # pragma: no cover - compiled

@@ -80,12 +80,12 @@ def im2col(x, k, stride, dil, pad, out, knl: bool = False):
     K, L = c * math.prod(k), math.prod(out)
     kern = _fast(x, k)
     if kern is not None:
-        res = xp.empty((K, n, L) if knl else (n, K, L), x.dtype)
+        res = xp.empty((K, n, L), x.dtype)  # the kernel writes the (K, N, L) layout
         k2, s2, d2, _, o2 = _as2d(k, stride, dil, pad, out)
         xp_ = pad_zeros(x, pad)
         x4 = xp_ if xp_.ndim == 4 else xp_.reshape(xp_.shape[:2] + (1,) + xp_.shape[2:])
-        kern[0](x4, k2[0], k2[1], s2[0], s2[1], d2[0], d2[1], o2[0], o2[1], res.transpose(1, 0, 2) if knl else res)
-        return res.reshape(K, n * L) if knl else res
+        kern[0](x4, k2[0], k2[1], s2[0], s2[1], d2[0], d2[1], o2[0], o2[1], res)
+        return res.reshape(K, n * L) if knl else xp.ascontiguousarray(res.transpose(1, 0, 2))
     v = windows(pad_zeros(x, pad), k, stride, dil, out)  # (N, C, *k, *out)
     if knl:
         nd = len(k)
@@ -107,7 +107,7 @@ def col2im(cols, shape, k, stride, dil, pad, out, knl: bool = False):
     if kern is not None:
         k2, s2, d2, _, o2 = _as2d(k, stride, dil, pad, out)
         r4 = res if res.ndim == 4 else res.reshape(padded[:2] + (1,) + padded[2:])
-        src = cols.reshape(K, n, L).transpose(1, 0, 2) if knl else cols
+        src = cols.reshape(K, n, L) if knl else xp.ascontiguousarray(cols.transpose(1, 0, 2))
         kern[1](src, k2[0], k2[1], s2[0], s2[1], d2[0], d2[1], o2[0], o2[1], r4)
         return crop(res, pad)
     nd = len(k)
