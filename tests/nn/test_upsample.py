@@ -28,7 +28,7 @@ def _quiet():
 
 @pytest.mark.parametrize("dt", ["float64", "float32"])
 @pytest.mark.parametrize("mode,ac", [("nearest", None), ("nearest-exact", None), ("area", None),
-                                     ("bilinear", True), ("bilinear", False)])
+                                     ("bilinear", True), ("bilinear", False), ("bicubic", True), ("bicubic", False)])
 @pytest.mark.parametrize("kw", SIZES)
 def test_interpolate_2d(dt, mode, ac, kw):
     x = _x((2, 3, 5, 7), dt)

@@ -1,4 +1,4 @@
-"""nn.functional: interpolate (nearest, nearest-exact, linear, bilinear, trilinear, area),
+"""nn.functional: interpolate (nearest, nearest-exact, linear, bilinear, bicubic, trilinear, area),
 pixel_shuffle / pixel_unshuffle.
 
 Source coordinate of output index ``i`` along a dim of input size ``n`` and output size ``m``
@@ -9,7 +9,8 @@ Source coordinate of output index ``i`` along a dim of input size ``n`` and outp
 * linear, align_corners=True:  ``i * (n-1)/(m-1)``
 * linear, align_corners=False: ``max(scale * (i + 0.5) - 0.5, 0)``
 
-Linear modes interpolate between ``floor(src)`` and the next index, one dim at a time.
+Linear modes interpolate between ``floor(src)`` and the next index, one dim at a time; bicubic
+uses 4 taps around ``floor(src)`` with Keys' cubic kernel (A = -0.75), indices clamped.
 """
 from __future__ import annotations
 
@@ -53,6 +54,27 @@ def _linear_weights(n: int, m: int, scale, align_corners: bool, dt):
     i1 = np.minimum(i0 + 1, n - 1)
     lam = np.clip(src - i0, 0, 1).astype(dt)
     return i0, i1, lam
+
+
+def _cubic_taps(n: int, m: int, scale, align_corners: bool, dt):
+    """Keys' cubic convolution (A = -0.75, torch's): 4 (index, weight) taps per output position,
+    indices clamped at the borders; the source coordinate is not clamped at 0 for cubic."""
+    A = dt(-0.75)
+    s = _scale(n, m, scale, align_corners, dt)
+    i = np.arange(m, dtype=dt)
+    src = s * i if align_corners else s * (i + dt(0.5)) - dt(0.5)
+    i0 = np.floor(src)
+    t = (src - i0).astype(dt)
+
+    def near(x):  # |x| <= 1
+        return ((A + 2) * x - (A + 3)) * x * x + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A
+
+    ws = (far(t + 1), near(t), near(1 - t), far(2 - t))
+    i0 = i0.astype(np.int64)
+    return [(np.clip(i0 - 1 + k, 0, n - 1), ws[k].astype(dt)) for k in range(4)]
 
 
 def _as_list(v, dim: int, what: str, input):
@@ -101,8 +123,6 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
         raise ValueError("either size or scale_factor should be defined")
     if mode in _LINEAR and _LINEAR[mode] != dim:
         raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs {_LINEAR[mode] + 2}D input")
-    if mode == "bicubic":
-        raise NotImplementedError("interpolate(): mode='bicubic' is not supported by danlu yet")
     if any(o <= 0 for o in out):
         raise RuntimeError(
             f"Input and output sizes should be greater than 0, but got input ({', '.join(map(str, input.shape[2:]))}) "
@@ -123,6 +143,17 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
         raise RuntimeError(f'"upsample_{mode}_out_frame" not implemented for \'{input.dtype.name}\'')
     dt = input._data.dtype.type
     xp = U.as_tensor_like
+    if mode == "bicubic":
+        for d in range(dim):
+            n, m = input.shape[2 + d], out[d]
+            shape = [1] * input.dim()
+            shape[2 + d] = m
+            acc = None
+            for idx, w in _cubic_taps(n, m, scales[d], align_corners, dt):
+                term = TakeAlong.apply(x, idx=idx, axis=2 + d) * xp(w.reshape(shape), x)
+                acc = term if acc is None else acc + term
+            x = acc
+        return x
     for d in range(dim):
         n, m = input.shape[2 + d], out[d]
         i0, i1, lam = _linear_weights(n, m, scales[d], align_corners, dt)
