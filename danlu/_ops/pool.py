@@ -23,7 +23,7 @@ from .conv import crop, pad_zeros, windows
 
 def _fast(a, k):
     """The compiled kernels when they apply (NumPy float arrays, 1 or 2 spatial dims)."""
-    if len(k) > 2 or a.dtype.kind != "f" or type(a).__module__ != "numpy":
+    if len(k) > 2 or a.dtype.char not in "fd" or type(a).__module__ != "numpy":
         return None
     return _kern.kernels()
 

@@ -30,7 +30,7 @@ def _no_overflow_warning(xp):
 
 def _kernels(a):
     """The compiled LSTM pointwise kernels when they apply (NumPy float arrays)."""
-    if a.dtype.kind != "f" or type(a).__module__ != "numpy":
+    if a.dtype.char not in "fd" or type(a).__module__ != "numpy":
         return None
     return _rk.kernels()
 
