@@ -78,3 +78,23 @@ def test_pixel_shuffle(dt):
     assert repr(nn.PixelShuffle(3)) == repr(torch.nn.PixelShuffle(3))
     with pytest.raises(RuntimeError, match="is not divisible by 4"):
         F.pixel_shuffle(danlu.randn(1, 3, 3, 3), 2)
+
+
+@pytest.mark.parametrize("dt", ["float64", "float32"])
+@pytest.mark.parametrize("ac", [True, False])
+def test_affine_grid_and_grid_sample(dt, ac):
+    rng = np.random.default_rng(0)
+    th = (np.eye(2, 3)[None].repeat(2, 0) + 0.3 * rng.standard_normal((2, 2, 3))).astype(dt)
+    compare_fn(lambda lib, t: lib.nn.functional.affine_grid(t, (2, 3, 5, 4), align_corners=ac), th)
+    x = rng.standard_normal((2, 3, 5, 6)).astype(dt)
+    g = (rng.random((2, 4, 7, 2)) * 2.6 - 1.3).astype(dt)
+    for pm in ["zeros", "border", "reflection"]:
+        compare_fn(lambda lib, x, g: lib.nn.functional.grid_sample(x, g, padding_mode=pm, align_corners=ac), x, g)
+        compare_fn(lambda lib, x: lib.nn.functional.grid_sample(x, lib.tensor(g), mode="nearest", padding_mode=pm,
+                                                                align_corners=ac), x)
+
+    def stn(lib, x, t):  # a spatial-transformer step: grads reach theta through the grid
+        return lib.nn.functional.grid_sample(x, lib.nn.functional.affine_grid(t, (2, 3, 4, 4), align_corners=ac),
+                                             align_corners=ac)
+
+    compare_fn(stn, x, th)

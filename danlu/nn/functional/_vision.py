@@ -22,7 +22,7 @@ from ..._ops import _util as U
 from ..._ops.padding import TakeAlong
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle",
-           "pixel_unshuffle"]
+           "pixel_unshuffle", "affine_grid", "grid_sample"]
 
 _LINEAR = {"linear": 1, "bilinear": 2, "trilinear": 3, "bicubic": 2}
 
@@ -220,3 +220,103 @@ def pixel_unshuffle(input, downscale_factor: int):
     x = input.reshape(tuple(b) + (c, h // r, r, w // r, r))
     x = x.permute(tuple(range(nb)) + (nb, nb + 2, nb + 4, nb + 1, nb + 3))
     return x.reshape(tuple(b) + (c * r * r, h // r, w // r))
+
+
+# -- spatial transformers ------------------------------------------------------------------------
+def _linspace_from_neg_one(n: int, align_corners: bool, dt):
+    if n <= 1:
+        return np.zeros(max(n, 1), dt)
+    r = np.linspace(-1, 1, n, dtype=dt)
+    return r if align_corners else (r * (n - 1) / n).astype(dt)
+
+
+def affine_grid(theta, size, align_corners=None):
+    """Sampling grid (N, H, W, 2) of ``theta @ [x, y, 1]`` over the normalised output coordinates
+    in [-1, 1] (pixel centres when ``align_corners=False``, corner pixels' centres when True)."""
+    align_corners = bool(align_corners)
+    if not theta.dtype.is_floating_point:
+        raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
+    if len(size) != 4:
+        raise NotImplementedError(
+            f"affine_grid only supports 4D sizes, for 2D affine transformations. Got size {list(size)}.")
+    n, _, h, w = (int(v) for v in size)
+    if theta.dim() != 3 or tuple(theta.shape[1:]) != (2, 3):
+        raise ValueError(
+            f"Expected a batch of 2D affine matrices of shape Nx2x3 for size {list(size)}. Got {list(theta.shape)}.")
+    if min(size) <= 0:
+        raise ValueError(f"Expected non-zero, positive output size. Got {list(size)}")
+    dt = theta._data.dtype.type
+    base = np.ones((h, w, 3), dt)
+    base[..., 0] = _linspace_from_neg_one(w, align_corners, dt)[None, :]
+    base[..., 1] = _linspace_from_neg_one(h, align_corners, dt)[:, None]
+    b = U.as_tensor_like(base.reshape(1, h * w, 3), theta)
+    return b.matmul(theta.transpose(1, 2)).reshape(n, h, w, 2)
+
+
+def _reflect(coord, twice_low: int, twice_high: int):
+    """torch's reflect_coordinates: fold the coordinate back into [low, high] by mirroring."""
+    if twice_low == twice_high:
+        return coord * 0
+    lo = twice_low / 2
+    span = (twice_high - twice_low) / 2
+    c = (coord - lo).abs()
+    flips = (c / span).detach().floor()
+    extra = c - flips * span
+    even = U.as_tensor_like((flips._data % 2) == 0, coord)
+    from ... import where
+
+    return where(even, extra + lo, span - extra + lo)
+
+
+def _source(coord, size: int, padding_mode: str, align_corners: bool):
+    x = (coord + 1) / 2 * (size - 1) if align_corners else ((coord + 1) * size - 1) / 2
+    if padding_mode == "border":
+        x = x.clamp(0, size - 1)
+    elif padding_mode == "reflection":
+        x = _reflect(x, 0, 2 * (size - 1)) if align_corners else _reflect(x, -1, 2 * size - 1)
+        x = x.clamp(0, size - 1)
+    return x
+
+
+def grid_sample(input, grid, mode: str = "bilinear", padding_mode: str = "zeros", align_corners=None):
+    """Sample ``input`` (N, C, H, W) at ``grid`` (N, H_out, W_out, 2) normalised (x, y) locations
+    with bilinear or nearest interpolation; outside values per ``padding_mode`` (zeros, border,
+    reflection).  Differentiable w.r.t. both input and grid."""
+    align_corners = bool(align_corners)
+    if mode not in ("bilinear", "nearest"):
+        raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear' or 'nearest', but got: "
+                         f"'{mode}'" if mode != "bicubic" else "grid_sample(): mode='bicubic' is not supported by danlu")
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError("nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
+                         f"'reflection', but got: '{padding_mode}'")
+    if input.dim() != 4 or grid.dim() != 4 or grid.shape[-1] != 2 or grid.shape[0] != input.shape[0]:
+        raise RuntimeError(
+            f"grid_sampler(): expected 4D input and grid with same batch size and grid.size(-1) == 2, but got "
+            f"input of shape {list(input.shape)} and grid of shape {list(grid.shape)}")
+    n, c, h, w = input.shape
+    ho, wo = grid.shape[1], grid.shape[2]
+    ix = _source(grid[..., 0], w, padding_mode, align_corners)
+    iy = _source(grid[..., 1], h, padding_mode, align_corners)
+    flat = input.reshape(n, c, h * w)
+    xp = U.as_tensor_like
+
+    def tap(yi, xi):  # values at integer (yi, xi) arrays (N, Ho, Wo); zero outside the image
+        valid = (yi >= 0) & (yi < h) & (xi >= 0) & (xi < w)
+        idx = np.where(valid, yi.clip(0, h - 1) * w + xi.clip(0, w - 1), 0).astype(np.int64)
+        it = U.Tensor._make(idx.reshape(n, 1, ho * wo).repeat(c, axis=1))
+        if type(input._data).__module__ != "numpy":  # pragma: no cover - cupy
+            it = it.to(input.device)
+        vals = flat.gather(2, it).reshape(n, c, ho, wo)
+        return vals * xp(valid.reshape(n, 1, ho, wo).astype(input._data.dtype), input)
+
+    if mode == "nearest":
+        xr = np.round(ix.detach().cpu().numpy()).astype(np.int64)
+        yr = np.round(iy.detach().cpu().numpy()).astype(np.int64)
+        return tap(yr, xr)
+    x0a = np.floor(ix.detach().cpu().numpy())
+    y0a = np.floor(iy.detach().cpu().numpy())
+    x0, y0 = xp(x0a.astype(input._data.dtype), ix), xp(y0a.astype(input._data.dtype), iy)
+    tx, ty = (ix - x0).unsqueeze(1), (iy - y0).unsqueeze(1)
+    x0i, y0i = x0a.astype(np.int64), y0a.astype(np.int64)
+    return (tap(y0i, x0i) * (1 - tx) * (1 - ty) + tap(y0i, x0i + 1) * tx * (1 - ty)
+            + tap(y0i + 1, x0i) * (1 - tx) * ty + tap(y0i + 1, x0i + 1) * tx * ty)
