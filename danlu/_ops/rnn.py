@@ -10,7 +10,7 @@ Gate equations (torch's, gate order as torch's weight rows)::
           h' = (1 - z) * n + z * h
 
 ``layer_composite`` builds these from Tensor ops (the readable reference; any-order gradients).
-``LSTMLayer`` is the fused op: the time loop runs on raw arrays and its backward is hand-derived
+``LSTMLayer`` / ``GRULayer`` are the fused ops: the time loop runs on raw arrays and its backward is hand-derived
 BPTT (one GEMM per step each way).  When a graph of the gradient is wanted (``create_graph``),
 its backward re-runs the composite path instead, so higher-order gradients stay exact.
 """
@@ -182,14 +182,14 @@ class LSTMLayer(Op):
         return tuple(res)
 
 
-def _composite_grads(ctx, x, h0, c0, w_ih, w_hh, gout, gh, gc):
+def _composite_grads(ctx, x, h0, c0, w_ih, w_hh, gout, gh, gc, mode="LSTM"):
     """Gradients through the composite graph (differentiable, for create_graph)."""
     from .. import autograd
 
-    # the biases are not among the saved tensors; ``lstm_layer`` parks them on the node
+    # the biases are not among the saved tensors; the layer functions park them on the node
     bt = list(ctx.bias_tensors) if ctx.has_bias else [None, None]
-    out, hn, cn = layer_composite("LSTM", x, h0, c0, w_ih, w_hh, bt[0], bt[1], ctx.reverse)
-    ins = [x, h0, c0, w_ih, w_hh] + (bt if ctx.has_bias else [])
+    out, hn, cn = layer_composite(mode, x, h0, c0, w_ih, w_hh, bt[0], bt[1], ctx.reverse)
+    ins = [x, h0] + ([c0] if mode == "LSTM" else []) + [w_ih, w_hh] + (bt if ctx.has_bias else [])
     outs, grads = [], []
     for o, g in ((out, gout), (hn, gh), (cn, gc)):
         if g is not None:
@@ -198,6 +198,122 @@ def _composite_grads(ctx, x, h0, c0, w_ih, w_hh, gout, gh, gc):
     wanted = [t for t, n in zip(ins, ctx.needs_input_grad) if n]
     got = iter(autograd.grad(outs, wanted, grads, create_graph=True, allow_unused=True))
     return tuple(next(got) if n else None for n in ctx.needs_input_grad)
+
+
+class GRULayer(Op):
+    """Fused GRU over a sequence: inputs (x, h0, w_ih, w_hh[, b_ih, b_hh]) -> (out (L, N, H), h_n).
+
+    BPTT per step, with ``a = gi_n + r * gh_n`` and ``h' = n + z * (h - n)``::
+
+        dn = dh (1 - z);  dz = dh (h - n);  da = dn (1 - n^2);  dr = da gh_n
+        d gi = [dr r(1-r), dz z(1-z), da];  d gh = [dr r(1-r), dz z(1-z), da r]
+        dh_prev = dh z + d gh W_hh
+    """
+
+    n_out = 2
+    _save_in = (0, 1, 2, 3)
+
+    @staticmethod
+    def forward(ctx, x, h0, w_ih, w_hh, *b, reverse=False):
+        xp = xp_of(x)
+        L, N, _ = x.shape
+        H = w_hh.shape[1]
+        GI = x.reshape(L * N, -1) @ w_ih.T
+        if b:
+            GI += b[0]
+        GI = GI.reshape(L, N, 3 * H)
+        out = xp.empty((L, N, H), x.dtype)
+        rz = xp.empty((L, N, 2 * H), x.dtype)   # sigmoid(r), sigmoid(z)
+        nn_ = xp.empty((L, N, H), x.dtype)      # n
+        ghn = xp.empty((L, N, H), x.dtype)      # gh_n = (h W_hh^T + b_hh)[n part]
+        whT = w_hh.T
+        tmp = xp.empty((N, H), x.dtype)
+        h = h0
+        with _no_overflow_warning(xp):
+            for t in (range(L - 1, -1, -1) if reverse else range(L)):
+                gh = h @ whT
+                if b:
+                    gh += b[1]
+                gi = GI[t]
+                a = rz[t]
+                xp.add(gi[:, :2 * H], gh[:, :2 * H], out=a)
+                a *= -1.0
+                xp.exp(a, out=a)
+                a += 1.0
+                xp.reciprocal(a, out=a)
+                r, z = a[:, :H], a[:, H:]
+                ghn[t] = gh[:, 2 * H:]
+                n = nn_[t]
+                xp.multiply(r, ghn[t], out=n)
+                n += gi[:, 2 * H:]
+                xp.tanh(n, out=n)
+                xp.subtract(h, n, out=tmp)
+                tmp *= z
+                xp.add(n, tmp, out=out[t])
+                h = out[t]
+        if ctx.recording:
+            ctx.rz, ctx.n, ctx.ghn, ctx.out = rz, nn_, ghn, out
+            ctx.reverse = reverse
+            ctx.has_bias = bool(b)
+        return out, h.copy()
+
+    @staticmethod
+    def backward(ctx, gout, gh):
+        x, h0, w_ih, w_hh = ctx.saved_tensors
+        if GradMode.enabled:  # create_graph: differentiate the composite graph instead
+            return _composite_grads(ctx, x, h0, None, w_ih, w_hh, gout, gh, None, mode="GRU")
+        from .._tensor import Tensor
+
+        xa, h0a, wi, wh = x._data, h0._data, w_ih._data, w_hh._data
+        xp = xp_of(xa)
+        L, N, _ = xa.shape
+        H = wh.shape[1]
+        rz, nn_, ghn, out = ctx.rz, ctx.n, ctx.ghn, ctx.out
+        go = gout._data if gout is not None else None
+        dh = gh._data.copy() if gh is not None else xp.zeros((N, H), xa.dtype)
+        dGI = xp.empty((L, N, 3 * H), xa.dtype)
+        dGH = xp.empty((L, N, 3 * H), xa.dtype)
+        hprev = xp.empty((L, N, H), xa.dtype)
+        for t in (range(L) if ctx.reverse else range(L - 1, -1, -1)):
+            prev = t + 1 if ctx.reverse else t - 1
+            hp = h0a if (prev < 0 or prev >= L) else out[prev]
+            hprev[t] = hp
+            if go is not None:
+                dh += go[t]
+            r, z = rz[t][:, :H], rz[t][:, H:]
+            n = nn_[t]
+            da = dh * (1 - z) * (1 - n * n)
+            dz = dh * (hp - n) * z * (1 - z)
+            dr = da * ghn[t] * r * (1 - r)
+            gi, ghh = dGI[t], dGH[t]
+            gi[:, :H] = dr
+            gi[:, H:2 * H] = dz
+            gi[:, 2 * H:] = da
+            ghh[:, :2 * H] = gi[:, :2 * H]
+            xp.multiply(da, r, out=ghh[:, 2 * H:])
+            dh = dh * z + ghh @ wh
+        need = ctx.needs_input_grad
+        dGI2, dGH2 = dGI.reshape(L * N, 3 * H), dGH.reshape(L * N, 3 * H)
+        res = [
+            Tensor._make((dGI2 @ wi).reshape(xa.shape)) if need[0] else None,
+            Tensor._make(dh) if need[1] else None,
+            Tensor._make(dGI2.T @ xa.reshape(L * N, -1)) if need[2] else None,
+            Tensor._make(dGH2.T @ hprev.reshape(L * N, H)) if need[3] else None,
+        ]
+        if ctx.has_bias:
+            res += [Tensor._make(dGI2.sum(axis=0)) if need[4] else None,
+                    Tensor._make(dGH2.sum(axis=0)) if need[5] else None]
+        return tuple(res)
+
+
+def gru_layer(x, h0, w_ih, w_hh, b_ih, b_hh, reverse=False):
+    """Fused GRU layer (see ``GRULayer``); returns (out, h_n, None) like ``layer_composite``."""
+    args = (x, h0, w_ih, w_hh) + ((b_ih, b_hh) if b_ih is not None else ())
+    out, hn = GRULayer.apply(*args, reverse=reverse)
+    node = out.grad_fn
+    if node is not None and b_ih is not None:
+        node.bias_tensors = (b_ih, b_hh)
+    return out, hn, None
 
 
 def lstm_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False):

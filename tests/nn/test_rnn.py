@@ -74,8 +74,8 @@ CASES = [((4, 5), {}, (6, 3, 4), False),
 @pytest.mark.parametrize("dt", ["float64", "float32"])
 @pytest.mark.parametrize("args,kw,xs,hx", CASES)
 def test_recurrent_layers_match_torch(cls, fused, dt, args, kw, xs, hx):
-    if cls != "LSTM" and not fused:
-        pytest.skip("only LSTM has a fused path")
+    if cls == "RNN" and not fused:
+        pytest.skip("RNN has no fused path")
     _run(cls, args, kw, xs, hx, fused, dt)
 
 
@@ -196,3 +196,18 @@ def test_compiled_lstm_backward_equals_numpy_reference():
             K.set_enabled(True)
     for a, b in zip(*res):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
+
+
+def test_fused_gru_double_backward_matches_torch():
+    x = np.random.default_rng(4).standard_normal((4, 2, 3))
+    tm = torch.nn.GRU(3, 4, bidirectional=True).double()
+    dm = nn.GRU(3, 4, bidirectional=True).double()
+    _copy(dm, tm)
+    res = []
+    for lib, m in ((danlu, dm), (torch, tm)):
+        xt = lib.tensor(x, requires_grad=True)
+        out, h = m(xt)
+        (gx,) = lib.autograd.grad((out ** 2).sum() + h.sum(), xt, create_graph=True)
+        res.append((gx, list(lib.autograd.grad((gx ** 2).sum(), [xt, m.weight_hh_l0_reverse, m.bias_hh_l0]))))
+    assert_close(res[0][0], res[1][0])
+    assert_close(res[0][1], res[1][1])

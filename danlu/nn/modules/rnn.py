@@ -3,7 +3,7 @@
 Parameters and their names are torch's: ``weight_ih_l{k}`` (G*H, I), ``weight_hh_l{k}`` (G*H, H),
 ``bias_ih_l{k}``, ``bias_hh_l{k}`` (G*H,), with ``_reverse`` for the backward direction; G = 4
 (LSTM rows i, f, g, o), 3 (GRU rows r, z, n) or 1.  All initialised U(-1/sqrt(H), 1/sqrt(H)).
-The gate equations are in ``danlu._ops.rnn``; LSTM layers run the fused ``LSTMLayer`` op.
+The gate equations are in ``danlu._ops.rnn``; LSTM and GRU layers run the fused ops there.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell"
 
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
-# Use the fused LSTM op (tests flip this to compare with the composite reference path).
+# Use the fused LSTM / GRU ops (tests flip this to compare with the composite reference path).
 USE_FUSED = True
 
 
@@ -167,6 +167,8 @@ class RNNBase(Module):
         b_ih, b_hh = (ws[2], ws[3]) if self.bias else (None, None)
         if self.mode == "LSTM" and USE_FUSED:
             return R.lstm_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse)
+        if self.mode == "GRU" and USE_FUSED:
+            return R.gru_layer(x, h0, w_ih, w_hh, b_ih, b_hh, reverse)
         return R.layer_composite(self.mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse)
 
     def forward(self, input: Tensor, hx=None):
