@@ -25,6 +25,11 @@ from ..autograd.function import Op
 from . import _conv_kernels as _kern
 
 
+# Keep a forward's columns for the weight gradient only up to this size: caching saves one
+# im2col per conv in backward, but a deep net's columns held until backward add up to GBs.
+CACHE_COLS_BYTES = 64 << 20
+
+
 def _as_strided(xp, a, shape, strides):
     return xp.lib.stride_tricks.as_strided(a, shape=shape, strides=strides)
 
@@ -162,8 +167,8 @@ class ConvNd(Op):
             y += b[0].reshape(o, 1)
         y = y.reshape(o, n, L)
         y = (y.reshape(n, o, L) if n == 1 else xp.ascontiguousarray(y.transpose(1, 0, 2))).reshape((n, o) + osp)
-        if ctx.needs_input_grad[1]:
-            ctx.cols = cols
+        if ctx.needs_input_grad[1] and cols.nbytes <= CACHE_COLS_BYTES:
+            ctx.cols = cols  # reused by the weight gradient; big ones are recomputed instead
         ctx.geom = (stride, pad, dil, groups)
         ctx.has_bias = bool(b)
         return y
