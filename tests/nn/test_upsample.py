@@ -98,3 +98,11 @@ def test_affine_grid_and_grid_sample(dt, ac):
                                              align_corners=ac)
 
     compare_fn(stn, x, th)
+
+
+def test_channel_shuffle():
+    compare_fn(lambda lib, x: lib.nn.ChannelShuffle(3)(x), _x((2, 6, 3, 2)))
+    compare_fn(lambda lib, x: lib.nn.functional.channel_shuffle(x, 2), _x((2, 4, 5)))
+    assert repr(nn.ChannelShuffle(2)) == repr(torch.nn.ChannelShuffle(2))
+    with pytest.raises(RuntimeError, match="Number of channels must be divisible by groups"):
+        F.channel_shuffle(danlu.randn(1, 3, 2, 2), 2)

@@ -22,7 +22,7 @@ from ..._ops import _util as U
 from ..._ops.padding import TakeAlong
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle",
-           "pixel_unshuffle", "affine_grid", "grid_sample"]
+           "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle", "affine_grid", "grid_sample"]
 
 _LINEAR = {"linear": 1, "bilinear": 2, "trilinear": 3, "bicubic": 2}
 
@@ -220,6 +220,24 @@ def pixel_unshuffle(input, downscale_factor: int):
     x = input.reshape(tuple(b) + (c, h // r, r, w // r, r))
     x = x.permute(tuple(range(nb)) + (nb, nb + 2, nb + 4, nb + 1, nb + 3))
     return x.reshape(tuple(b) + (c * r * r, h // r, w // r))
+
+
+def channel_shuffle(input, groups: int):
+    """ShuffleNet's shuffle: (N, g*k, *) -> channels reordered as (k, g), i.e. interleaving groups."""
+    if input.dim() <= 2:
+        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with sizes "
+                           f"[{', '.join(map(str, input.shape))}]")
+    g = int(groups)
+    if g <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of groups:{g}")
+    n, c = input.shape[:2]
+    if c % g:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and {g} groups.")
+    rest = tuple(input.shape[2:])
+    return input.reshape((n, g, c // g) + rest).transpose(1, 2).reshape((n, c) + rest)
+
+
+native_channel_shuffle = channel_shuffle
 
 
 # -- spatial transformers ------------------------------------------------------------------------

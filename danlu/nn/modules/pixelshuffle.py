@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from ..._tensor import Tensor
-from ..functional._vision import pixel_shuffle, pixel_unshuffle
+from ..functional._vision import channel_shuffle, pixel_shuffle, pixel_unshuffle
 from .module import Module
 
-__all__ = ["PixelShuffle", "PixelUnshuffle"]
+__all__ = ["PixelShuffle", "PixelUnshuffle", "ChannelShuffle"]
 
 
 class PixelShuffle(Module):
@@ -38,3 +38,19 @@ class PixelUnshuffle(Module):
 
     def extra_repr(self) -> str:
         return f"downscale_factor={self.downscale_factor}"
+
+
+class ChannelShuffle(Module):
+    """ShuffleNet channel shuffle: (N, g*k, H, W) with channels reordered group-interleaved."""
+
+    __constants__ = ["groups"]
+
+    def __init__(self, groups: int) -> None:
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input: Tensor) -> Tensor:
+        return channel_shuffle(input, self.groups)
+
+    def extra_repr(self) -> str:
+        return f"groups={self.groups}"
