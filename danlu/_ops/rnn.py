@@ -35,15 +35,17 @@ def _kernels(a):
     return _rk.kernels()
 
 
-def _cell_step(mode, x_proj, h, c, w_hh, b_hh):
-    """One time step from the precomputed input projection ``x_proj`` (Tensor ops)."""
+def _cell_step(mode, x_proj, h, c, w_hh, b_hh, w_hr=None):
+    """One time step from the precomputed input projection ``x_proj`` (Tensor ops); ``w_hr``:
+    LSTM's output projection ``h' = (o * tanh(c')) W_hr^T`` (proj_size)."""
     gh = h.matmul(w_hh.t())
     if b_hh is not None:
         gh = gh + b_hh
     if mode == "LSTM":
         i, f, g, o = (x_proj + gh).chunk(4, 1)
         c = f.sigmoid() * c + i.sigmoid() * g.tanh()
-        return o.sigmoid() * c.tanh(), c
+        h = o.sigmoid() * c.tanh()
+        return (h if w_hr is None else h.matmul(w_hr.t())), c
     if mode == "GRU":
         xr, xz, xn = x_proj.chunk(3, 1)
         hr, hz, hn = gh.chunk(3, 1)
@@ -55,7 +57,7 @@ def _cell_step(mode, x_proj, h, c, w_hh, b_hh):
     return (pre.tanh() if mode == "RNN_TANH" else pre.relu()), None
 
 
-def layer_composite(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False):
+def layer_composite(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False, w_hr=None):
     """x (L, N, I) -> (out (L, N, H), h_n, c_n or None), built from differentiable Tensor ops."""
     from .. import stack
 
@@ -67,7 +69,7 @@ def layer_composite(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False):
     h, c = h0, c0
     outs = [None] * L
     for t in (range(L - 1, -1, -1) if reverse else range(L)):
-        h, c = _cell_step(mode, xp_[t], h, c, w_hh, b_hh)
+        h, c = _cell_step(mode, xp_[t], h, c, w_hh, b_hh, w_hr)
         outs[t] = h
     return stack(outs, 0), h, c
 

@@ -79,6 +79,16 @@ def test_recurrent_layers_match_torch(cls, fused, dt, args, kw, xs, hx):
     _run(cls, args, kw, xs, hx, fused, dt)
 
 
+def test_lstm_proj_size():
+    _run("LSTM", (4, 5, 2), dict(proj_size=3, bidirectional=True), (6, 3, 4), hx=False)
+    d, t = nn.LSTM(3, 5, 2, proj_size=2, bidirectional=True), torch.nn.LSTM(3, 5, 2, proj_size=2, bidirectional=True)
+    assert [(n, tuple(p.shape)) for n, p in d.named_parameters()] == \
+        [(n, tuple(p.shape)) for n, p in t.named_parameters()]
+    assert repr(d) == repr(t)
+    with pytest.raises(ValueError, match="proj_size has to be smaller than hidden_size"):
+        nn.LSTM(3, 5, proj_size=5)
+
+
 def test_rnn_relu_multilayer():
     _run("RNN", (4, 5), dict(nonlinearity="relu", num_layers=2), (6, 3, 4))
 

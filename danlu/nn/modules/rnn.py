@@ -58,8 +58,10 @@ class RNNBase(Module):
             raise ValueError("hidden_size must be greater than zero")
         if num_layers <= 0:
             raise ValueError("num_layers must be greater than zero")
-        if proj_size:
-            raise NotImplementedError("danlu's LSTM does not support proj_size yet")
+        if proj_size < 0:
+            raise ValueError("proj_size should be a positive integer or zero to disable projections")
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
         self.mode = mode
         self.input_size = input_size
         self.hidden_size = hidden_size
@@ -70,18 +72,22 @@ class RNNBase(Module):
         self.bidirectional = bidirectional
         self.proj_size = proj_size
         gate = _GATES[mode] * hidden_size
+        real = proj_size if proj_size > 0 else hidden_size  # size of h (c keeps hidden_size)
         dirs = 2 if bidirectional else 1
         self._flat_weights_names: list = []
         self._all_weights: list = []
         for layer in range(num_layers):
             for d in range(dirs):
-                in_sz = input_size if layer == 0 else hidden_size * dirs
+                in_sz = input_size if layer == 0 else real * dirs
                 sfx = "_reverse" if d == 1 else ""
                 names = [f"weight_ih_l{layer}{sfx}", f"weight_hh_l{layer}{sfx}"]
-                shapes = [(gate, in_sz), (gate, hidden_size)]
+                shapes = [(gate, in_sz), (gate, real)]
                 if bias:
                     names += [f"bias_ih_l{layer}{sfx}", f"bias_hh_l{layer}{sfx}"]
                     shapes += [(gate,), (gate,)]
+                if proj_size > 0:
+                    names.append(f"weight_hr_l{layer}{sfx}")
+                    shapes.append((proj_size, hidden_size))
                 for n, s in zip(names, shapes):
                     setattr(self, n, Parameter(C.empty(s, device=device, dtype=dtype)))
                 self._flat_weights_names.extend(names)
@@ -106,6 +112,8 @@ class RNNBase(Module):
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size != 0:
+            s += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
         if self.bias is not True:
@@ -151,11 +159,12 @@ class RNNBase(Module):
                 f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got {input.shape[2]}")
         dirs = 2 if self.bidirectional else 1
         n = input.shape[1]
-        exp = (self.num_layers * dirs, n, self.hidden_size)
+        real = self.proj_size if self.proj_size > 0 else self.hidden_size
+        exps = [(self.num_layers * dirs, n, real), (self.num_layers * dirs, n, self.hidden_size)]
         if states is None:
-            z = C.zeros(exp, dtype=input.dtype, device=input.device)
-            states = [z, z] if is_lstm else [z]
+            states = [C.zeros(e, dtype=input.dtype, device=input.device) for e in exps[:2 if is_lstm else 1]]
         for k, s in enumerate(states):
+            exp = exps[k]
             if tuple(s.shape) != exp:
                 which = f"hidden[{k}]" if is_lstm else "hidden"
                 raise RuntimeError(f"Expected {which} size {exp}, got {_shape_str(s.shape)}")
@@ -165,6 +174,8 @@ class RNNBase(Module):
         ws = [getattr(self, n) for n in names]
         w_ih, w_hh = ws[0], ws[1]
         b_ih, b_hh = (ws[2], ws[3]) if self.bias else (None, None)
+        if self.proj_size > 0:  # projected LSTM: composite path only
+            return R.layer_composite(self.mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, w_hr=ws[-1])
         if self.mode == "LSTM" and USE_FUSED:
             return R.lstm_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse)
         if self.mode == "GRU" and USE_FUSED:
