@@ -1,7 +1,7 @@
 """nn.utils: gradient clipping, parameter <-> vector conversion, weight normalisation."""
 from __future__ import annotations
 
-from . import parametrizations, parametrize  # noqa: F401
+from . import parametrizations, parametrize, rnn  # noqa: F401
 from .clip_grad import (  # noqa: F401
     clip_grad_norm,
     clip_grad_norm_,
@@ -14,4 +14,4 @@ from .weight_norm import remove_weight_norm, weight_norm  # noqa: F401
 
 __all__ = ["clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_",
            "get_total_norm", "parameters_to_vector", "vector_to_parameters", "weight_norm",
-           "remove_weight_norm", "parametrizations", "parametrize"]
+           "remove_weight_norm", "parametrizations", "parametrize", "rnn"]
