@@ -74,6 +74,35 @@ def layer_composite(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False, w_hr
     return stack(outs, 0), h, c
 
 
+
+def layer_packed(mode, data, batch_sizes, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False, w_hr=None):
+    """A packed batch (rows sorted by decreasing length): ``data`` (sum(batch_sizes), I) ->
+    (out data (sum(batch_sizes), H), h_n, c_n).
+
+    At step t only rows ``[:bs_t]`` are live; the others keep their state.  Running backward in time the
+    live set grows, and rows joining it start from their h0 (still untouched), so one loop serves both
+    directions.  Built from Tensor ops (any-order gradients)."""
+    from .. import cat
+
+    xp_ = data.matmul(w_ih.t())
+    if b_ih is not None:
+        xp_ = xp_ + b_ih
+    offs = [0]
+    for b in batch_sizes:
+        offs.append(offs[-1] + b)
+    h, c = h0, c0
+    outs = [None] * len(batch_sizes)
+    for t in (range(len(batch_sizes) - 1, -1, -1) if reverse else range(len(batch_sizes))):
+        bs = batch_sizes[t]
+        full = bs == h.shape[0]
+        hs, cs = h if full else h[:bs], None if c is None else (c if full else c[:bs])
+        hs, cs = _cell_step(mode, xp_[offs[t]:offs[t + 1]], hs, cs, w_hh, b_hh, w_hr)
+        outs[t] = hs
+        h = hs if full else cat([hs, h[bs:]], 0)
+        if c is not None:
+            c = cs if full else cat([cs, c[bs:]], 0)
+    return cat(outs, 0), h, c
+
 class LSTMLayer(Op):
     """Fused LSTM over a sequence: inputs (x, h0, c0, w_ih, w_hh[, b_ih, b_hh]) ->
     (out (L, N, H), h_n, c_n)."""

@@ -182,9 +182,65 @@ class RNNBase(Module):
             return R.gru_layer(x, h0, w_ih, w_hh, b_ih, b_hh, reverse)
         return R.layer_composite(self.mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse)
 
-    def forward(self, input: Tensor, hx=None):
+    def _forward_packed(self, input, hx):
+        """PackedSequence in, PackedSequence out (composite path; see ``R.layer_packed``)."""
         from ... import cat, stack
+        from ..utils.rnn import PackedSequence
 
+        data, sizes, sorted_idx, unsorted_idx = input
+        is_lstm = self.mode == "LSTM"
+        w0 = getattr(self, self._flat_weights_names[0])
+        if data.dtype != w0.dtype:
+            raise RuntimeError(f"input must have the type {_tname(w0.dtype)}, got type {_tname(data.dtype)}")
+        if data.dim() != 2 or data.shape[1] != self.input_size:
+            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, "
+                               f"got {data.shape[-1]}")
+        bs = [int(v) for v in sizes.tolist()]
+        dirs = 2 if self.bidirectional else 1
+        real = self.proj_size if self.proj_size > 0 else self.hidden_size
+        exps = [(self.num_layers * dirs, bs[0], real), (self.num_layers * dirs, bs[0], self.hidden_size)]
+        if hx is None:
+            states = [C.zeros(e, dtype=data.dtype, device=data.device) for e in exps[:2 if is_lstm else 1]]
+        else:
+            states = list(hx) if is_lstm else [hx]
+            for k, st in enumerate(states):
+                if tuple(st.shape) != exps[k]:
+                    which = f"hidden[{k}]" if is_lstm else "hidden"
+                    raise RuntimeError(f"Expected {which} size {exps[k]}, got {_shape_str(st.shape)}")
+            if sorted_idx is not None:  # the hidden rows follow the batch into sorted order
+                states = [st.index_select(1, sorted_idx) for st in states]
+        x = data
+        hs, cs = [], []
+        for layer in range(self.num_layers):
+            outs = []
+            for d in range(dirs):
+                k = layer * dirs + d
+                ws = [getattr(self, n) for n in self._all_weights[k]]
+                b = (ws[2], ws[3]) if self.bias else (None, None)
+                out, hn, cn = R.layer_packed(self.mode, x, bs, states[0][k], states[1][k] if is_lstm else None,
+                                             ws[0], ws[1], b[0], b[1], d == 1,
+                                             w_hr=ws[-1] if self.proj_size > 0 else None)
+                outs.append(out)
+                hs.append(hn)
+                cs.append(cn)
+            x = outs[0] if dirs == 1 else cat(outs, 1)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                x = _dropout(x, self.dropout, True)
+        h_n = stack(hs, 0)
+        c_n = stack(cs, 0) if is_lstm else None
+        if unsorted_idx is not None:
+            h_n = h_n.index_select(1, unsorted_idx)
+            c_n = c_n.index_select(1, unsorted_idx) if is_lstm else None
+        out = PackedSequence(x, sizes, sorted_idx, unsorted_idx)
+        return (out, (h_n, c_n)) if is_lstm else (out, h_n)
+
+    def forward(self, input: Tensor, hx=None):
+        """``input`` (L, N, I) / (N, L, I) if batch_first / (L, I) unbatched, or a PackedSequence."""
+        from ... import cat, stack
+        from ..utils.rnn import PackedSequence
+
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         x, states, batched = self._prepare(input, hx)
         dirs = 2 if self.bidirectional else 1
         hs, cs = [], []
