@@ -310,3 +310,40 @@ def load(f, map_location=None, weights_only=True, **kwargs):
 
 # subpackages that mirror torch's namespaces (imported last: they build on the core above)
 from . import nn, optim, utils  # noqa: E402,F401
+from . import losses  # noqa: E402,F401 - danlu-only losses (zero-one, exponential, IoU)
+from ._ops.composite import *  # noqa: E402,F401,F403
+from ._ops.composite import cross  # noqa: E402,F401
+
+# torch.* aliases of nn.functional (same positional order as torch's top-level functions)
+from .nn.functional import (  # noqa: E402,F401
+    alpha_dropout,
+    avg_pool1d,
+    bilinear,
+    celu,
+    conv1d,
+    conv2d,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
+    dropout,
+    embedding,
+    group_norm,
+    hardshrink,
+    layer_norm,
+    log_softmax,
+    max_pool1d,
+    max_pool2d,
+    pairwise_distance,
+    pixel_shuffle,
+    pixel_unshuffle,
+    prelu,
+    selu,
+    softmax,
+    threshold,
+)
+
+for _name in ("diff", "logit", "ravel", "sgn", "take", "select", "heaviside", "signbit", "deg2rad", "rad2deg",
+              "quantile", "nanquantile", "addr", "diagflat", "cross", "is_nonzero", "trapezoid"):
+    if not hasattr(Tensor, _name):
+        setattr(Tensor, _name, globals()[_name])
+del _name
