@@ -3,6 +3,7 @@
     python benchmarks/run.py            # full suite
     python benchmarks/run.py --quick    # under two minutes
     python benchmarks/run.py --only mlp_train,lenet_train --json out.json --threads 2
+    python benchmarks/run.py --only dataloader    # the DataLoader benchmark (bench_data.py)
 
 Protocol (honest on shared 2-core machines): both libraries get the same thread count; rounds
 alternate A B / B A; within a round each library runs one untimed step after the switch (thread
@@ -72,9 +73,9 @@ def bench(name: str, libs: dict, device: str, rounds: int, block_s: float, quick
     builder = builder or WORKLOADS[name]
     steps = {k: builder(lib, device, quick) for k, lib in libs.items()}
     for s in steps.values():  # warm-up; also decides the block length
-        for _ in range(2):
+        for _ in range(1 if quick else 2):
             s()
-    t1 = {k: min(_time_block(s, 3, libs[k], device)) for k, s in steps.items()}
+    t1 = {k: min(_time_block(s, 1 if quick else 3, libs[k], device)) for k, s in steps.items()}
     n = max(1, min(500, int(block_s / max(t1.values()))))
     times = {k: [] for k in libs}
     ratios = []
@@ -98,6 +99,37 @@ def bench(name: str, libs: dict, device: str, rounds: int, block_s: float, quick
         "ratio_min": min(ratios),
         "ratio_max": max(ratios),
     }
+
+
+def bench_dataloader(rounds: int, quick: bool) -> dict:
+    """The data issue's DataLoader benchmark (``bench_data.py``) as table rows: time per batch of
+    128 images and the ratio danlu/torch, one row per ``num_workers``; rounds alternate inside
+    ``bench_data`` (danlu then torch per worker count), repeated ``rounds`` times."""
+    from bench_data import bench_data
+
+    import torch
+
+    batch = 128
+    threads = torch.get_num_threads()
+    try:
+        runs = [bench_data(batch_size=batch, epochs=1, n=2048 if quick else None)
+                for _ in range(max(1, rounds // 3))]
+    finally:
+        torch.set_num_threads(threads)  # bench_data pins torch to 1 thread (per-worker setting)
+    rows = []
+    for nw in runs[0]:
+        d = [batch / r[nw]["danlu"] for r in runs]
+        t = [batch / r[nw]["torch"] for r in runs]
+        ratios = [a / b for a, b in zip(d, t)]
+        rows.append({
+            "workload": f"dataloader_w{nw}", "steps_per_block": None, "rounds": len(runs),
+            "danlu_median_ms": 1e3 * statistics.median(d), "danlu_min_ms": 1e3 * min(d),
+            "torch_median_ms": 1e3 * statistics.median(t), "torch_min_ms": 1e3 * min(t),
+            "ratio_median": statistics.median(ratios), "ratio_min": min(ratios), "ratio_max": max(ratios),
+            "images_per_s": {"danlu": statistics.median([r[nw]["danlu"] for r in runs]),
+                             "torch": statistics.median([r[nw]["torch"] for r in runs])},
+        })
+    return rows
 
 
 def peak_memory_mb(name: str, lib: str, device: str, threads: int, quick: bool) -> float | None:
@@ -162,16 +194,28 @@ def main(argv=None) -> int:
         return 0
     from workloads import TARGETS, WORKLOADS
 
-    names = [n for n in args.only.split(",") if n] or list(WORKLOADS)
-    unknown = [n for n in names if n not in WORKLOADS]
+    choices = list(WORKLOADS) + ["dataloader"]
+    names = [n for n in args.only.split(",") if n] or choices
+    unknown = [n for n in names if n not in choices]
     if unknown:
-        ap.error(f"unknown workload(s) {unknown}; choose from {list(WORKLOADS)}")
+        ap.error(f"unknown workload(s) {unknown}; choose from {choices}")
     libs = _libs(args.threads)
     rounds = args.rounds or (3 if args.quick else 9)
     block_s = 0.08 if args.quick else 0.3
     memory = not (args.no_memory or args.quick)
     rows = []
     for name in names:
+        if name == "dataloader":  # throughput of the input pipeline (CPU only, its own protocol)
+            if args.device != "cpu":
+                continue
+            try:
+                new = bench_dataloader(rounds, args.quick)
+            except Exception as e:
+                new = [{"workload": name, "error": f"{type(e).__name__}: {e}"}]
+            for row in new:
+                rows.append(row)
+                print(_fmt_table([row], TARGETS).splitlines()[-1], flush=True)
+            continue
         try:
             row = bench(name, libs, args.device, rounds, block_s, args.quick)
             if memory:

@@ -164,7 +164,7 @@ def build_vgg_train(lib, device, quick):
 
 def build_resnet18_train(lib, device, quick):
     model = _seeded(lib, resnet18).to(device)
-    x, y = _data(lib, device, *_images(64, 3, 32, 32))
+    x, y = _data(lib, device, *_images(16 if quick else 64, 3, 32, 32))  # quick: a quarter batch
     opt = lib.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
     return _classification_step(lib, model, opt, x, y)
 

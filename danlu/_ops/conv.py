@@ -146,6 +146,48 @@ def _sum_bias(g):
     return g.sum(dim=(0,) + tuple(range(2, g.dim())))
 
 
+# Batch-chunked compiled path: each chunk's columns (about CHUNK_BYTES) are written and at once
+# consumed by the GEMM while still in the L2 cache, and the result lands straight in (N, O, L)
+# order -- instead of streaming a (C*K, N*L) column matrix (20 MB for LeNet's first layer)
+# through memory and transposing the (O, N, L) product afterwards.
+CHUNK_BYTES = 1 << 20  # measured: 256 KB chunks pay too much per-call overhead
+
+
+def _chunk(n, per_sample_bytes):
+    return max(1, min(n, CHUNK_BYTES // max(1, per_sample_bytes)))
+
+
+def _head(buf, shape):
+    """A C-contiguous view of the first prod(shape) elements of a flat scratch buffer."""
+    return buf[:math.prod(shape)].reshape(shape)
+
+
+def _conv_forward_chunked(kern, x, w2, k, stride, dil, pad, osp, keep_cols):
+    """``w2 @ im2col(x)`` chunk by chunk over the batch -> (y (N, O, L), cols (C*K, N*L) or None).
+
+    Equal to the one-GEMM reference in ``ConvNd.forward`` (tests/perf check it)."""
+    xp = xp_of(x)
+    n, c = x.shape[:2]
+    o, K = w2.shape
+    L = math.prod(osp)
+    k2, s2, d2, _, o2 = _as2d(k, stride, dil, pad, osp)
+    xpad = pad_zeros(x, pad)
+    x4 = xpad if xpad.ndim == 4 else xpad.reshape(xpad.shape[:2] + (1,) + xpad.shape[2:])
+    B = _chunk(n, K * L * x.itemsize)
+    cols = xp.empty((K, n, L), x.dtype) if keep_cols else None
+    cbuf = None if keep_cols else xp.empty(K * B * L, x.dtype)
+    ybuf = xp.empty(o * B * L, x.dtype)
+    y = xp.empty((n, o, L), x.dtype)
+    for n0 in range(0, n, B):
+        b = min(B, n - n0)
+        cb = cols[:, n0:n0 + b] if keep_cols else _head(cbuf, (K, b, L))
+        kern[0](x4[n0:n0 + b], k2[0], k2[1], s2[0], s2[1], d2[0], d2[1], o2[0], o2[1], cb)
+        yb = _head(ybuf, (o, b * L))
+        xp.matmul(w2, cb.reshape(K, b * L), out=yb)
+        y[n0:n0 + b] = yb.reshape(o, b, L).transpose(1, 0, 2)
+    return y, (None if cols is None else cols.reshape(K, n * L))
+
+
 class ConvNd(Op):
     """``y = conv(x, w) + b``: x (N, C, *S), w (O, C/groups, *k), b (O,) optional."""
 
@@ -157,8 +199,19 @@ class ConvNd(Op):
         n = x.shape[0]
         o, k = w.shape[0], w.shape[2:]
         osp = out_size(x.shape[2:], k, stride, pad, dil)
-        cols = im2col(x, k, stride, dil, pad, osp, knl=True)  # (C*K, N*L)
         L = math.prod(osp)
+        # chunked unless the full columns are to be cached for the weight gradient (there the
+        # one big im2col + GEMM measured as fast, and backward saves an im2col)
+        cache = ctx.needs_input_grad[1] and x.shape[1] * math.prod(k) * n * L * x.itemsize <= CACHE_COLS_BYTES
+        kern = _fast(x, k) if groups == 1 and CHUNK_BYTES and not cache else None
+        if kern is not None:
+            y, _ = _conv_forward_chunked(kern, x, w.reshape(o, -1), k, stride, dil, pad, osp, False)
+            if b:
+                y += b[0].reshape(o, 1)
+            ctx.geom = (stride, pad, dil, groups)
+            ctx.has_bias = bool(b)
+            return y.reshape((n, o) + osp)
+        cols = im2col(x, k, stride, dil, pad, osp, knl=True)  # (C*K, N*L)
         if groups == 1:
             y = w.reshape(o, -1) @ cols  # (O, N*L): one GEMM for the batch
         else:
