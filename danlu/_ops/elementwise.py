@@ -9,7 +9,6 @@ import math
 from .. import _dtype as D
 from .._backend import xp_of
 from ..autograd.function import Op
-from ..autograd.grad_mode import GradMode
 from . import _util as U
 from ._util import binary_operands, unbroadcast
 
@@ -29,6 +28,42 @@ def _bcast(ctx, a, b):
     ctx.sb = b.shape
 
 
+# -- array-level backwards (``Op.fast_backward``) -------------------------------------------
+# Used when no graph of the backward is built: the same formulas as ``backward`` on raw arrays,
+# with in-place updates of one fresh temporary.  They decline (NotImplemented -> the Tensor
+# ``backward``) for a 0-d gradient (NumPy returns scalars there) and mixed dtypes (NumPy's
+# promotion of 0-d operands differs from torch's).
+def _mk(a):
+    return _Tensor._make(a)
+
+
+def _ub(g, shape):
+    """``unbroadcast`` on a raw array."""
+    gs = g.shape
+    if gs == shape:
+        return g
+    nd = len(gs) - len(shape)
+    axes = tuple(range(nd)) + tuple(i + nd for i, s in enumerate(shape) if s == 1 and gs[i + nd] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape)
+
+
+def _ub_t(g, shape):
+    """``unbroadcast`` of a Tensor through the array path (the Tensor itself when no-op)."""
+    return g if g._data.shape == shape else _mk(_ub(g._data, shape))
+
+
+def _same(g, *arrays) -> bool:
+    dt = g.dtype
+    if g.ndim == 0:
+        return False
+    for a in arrays:
+        if a is not None and a.dtype != dt:
+            return False
+    return True
+
+
 class Add(Op):
     @staticmethod
     def forward(ctx, a, b):
@@ -39,6 +74,11 @@ class Add(Op):
     def backward(ctx, g):
         n = ctx.needs_input_grad
         return (unbroadcast(g, ctx.sa) if n[0] else None, unbroadcast(g, ctx.sb) if n[1] else None)
+
+    @staticmethod
+    def fast_backward(ctx, g):
+        n = ctx.needs_input_grad
+        return (_ub_t(g, ctx.sa) if n[0] else None, _ub_t(g, ctx.sb) if n[1] else None)
 
 
 class Sub(Op):
@@ -51,6 +91,12 @@ class Sub(Op):
     def backward(ctx, g):
         n = ctx.needs_input_grad
         return (unbroadcast(g, ctx.sa) if n[0] else None, unbroadcast(-g, ctx.sb) if n[1] else None)
+
+    @staticmethod
+    def fast_backward(ctx, g):
+        n = ctx.needs_input_grad
+        return (_ub_t(g, ctx.sa) if n[0] else None,
+                _mk(_ub(-g._data, ctx.sb)) if n[1] else None)
 
 
 class Mul(Op):
@@ -69,6 +115,16 @@ class Mul(Op):
         return (unbroadcast(g * b, ctx.sa) if n[0] else None,
                 unbroadcast(g * a, ctx.sb) if n[1] else None)
 
+    @staticmethod
+    def fast_backward(ctx, g):
+        a, b = ctx._saved_arrays()
+        gd = g._data
+        if not _same(gd, a, b):
+            return NotImplemented
+        n = ctx.needs_input_grad
+        return (_mk(_ub(gd * b, ctx.sa)) if n[0] else None,
+                _mk(_ub(gd * a, ctx.sb)) if n[1] else None)
+
 
 class Div(Op):
     _save_in = (0, 1)
@@ -85,6 +141,23 @@ class Div(Op):
         n = ctx.needs_input_grad
         ga = unbroadcast(g / b, ctx.sa) if n[0] else None
         gb = unbroadcast(-g * a / (b * b), ctx.sb) if n[1] else None
+        return ga, gb
+
+    @staticmethod
+    def fast_backward(ctx, g):
+        a, b = ctx._saved_arrays()
+        gd = g._data
+        if not _same(gd, a, b):
+            return NotImplemented
+        n = ctx.needs_input_grad
+        ga = gb = None
+        if n[0]:
+            ga = _mk(_ub(gd / b, ctx.sa))
+        if n[1]:
+            t = gd * a  # -g a / b^2, in place on one temporary
+            t /= b
+            t /= b
+            gb = _mk(_ub(xp_of(t).negative(t, out=t), ctx.sb))
         return ga, gb
 
 
@@ -375,6 +448,11 @@ class Neg(Op):
     def backward(ctx, g):
         return (-g,)
 
+    @staticmethod
+    def fast_backward(ctx, g):
+        return (_mk(-g._data),)
+
+
 
 class Exp(Op):
     _save_out = True
@@ -387,6 +465,12 @@ class Exp(Op):
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
         return (g * out,)
+
+    @staticmethod
+    def fast_backward(ctx, g):
+        (out,) = ctx._saved_arrays()
+        return (_mk(g._data * out),) if _same(g._data, out) else NotImplemented
+
 
 
 class Expm1(Op):
@@ -413,6 +497,12 @@ class Log(Op):
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
         return (g / a,)
+
+    @staticmethod
+    def fast_backward(ctx, g):
+        (a,) = ctx._saved_arrays()
+        return (_mk(g._data / a),) if _same(g._data, a) else NotImplemented
+
 
 
 class Log2(Op):
@@ -466,6 +556,15 @@ class Sqrt(Op):
         (out,) = ctx.saved_tensors
         return (g / (2 * out),)
 
+    @staticmethod
+    def fast_backward(ctx, g):
+        (out,) = ctx._saved_arrays()
+        if not _same(g._data, out):
+            return NotImplemented
+        t = out * 2
+        return (_mk(xp_of(t).divide(g._data, t, out=t)),)
+
+
 
 class Rsqrt(Op):
     _save_out = True
@@ -494,6 +593,16 @@ class Sin(Op):
         (a,) = ctx.saved_tensors
         return (g * a.cos(),)
 
+    @staticmethod
+    def fast_backward(ctx, g):
+        (a,) = ctx._saved_arrays()
+        if not _same(g._data, a):
+            return NotImplemented
+        t = xp_of(a).cos(a)
+        t *= g._data
+        return (_mk(t),)
+
+
 
 class Cos(Op):
     _save_in = (0,)
@@ -506,6 +615,17 @@ class Cos(Op):
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
         return (-g * a.sin(),)
+
+    @staticmethod
+    def fast_backward(ctx, g):
+        (a,) = ctx._saved_arrays()
+        if not _same(g._data, a):
+            return NotImplemented
+        xp = xp_of(a)
+        t = xp.sin(a)
+        t *= g._data
+        return (_mk(xp.negative(t, out=t)),)
+
 
 
 class Tan(Op):
@@ -598,6 +718,17 @@ class Tanh(Op):
         (out,) = ctx.saved_tensors
         return (g * (1 - out * out),)
 
+    @staticmethod
+    def fast_backward(ctx, g):
+        (out,) = ctx._saved_arrays()
+        if not _same(g._data, out):
+            return NotImplemented
+        t = out * out
+        xp_of(t).subtract(1, t, out=t)
+        t *= g._data
+        return (_mk(t),)
+
+
 
 class Sigmoid(Op):
     """``1 / (1 + exp(-x))``; backward ``g * s * (1 - s)``.
@@ -621,13 +752,17 @@ class Sigmoid(Op):
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        if GradMode.enabled:  # create_graph: stay in Tensor ops
-            return (g * out * (1 - out),)
-        s = out._data
+        return (g * out * (1 - out),)
+
+    @staticmethod
+    def fast_backward(ctx, g):
+        (s,) = ctx._saved_arrays()
+        if not _same(g._data, s):
+            return NotImplemented
         r = xp_of(s).subtract(1, s)  # one temporary, then in place: (1 - s) * s * g
         r *= s
         r *= g._data
-        return (U.Tensor._make(r),)
+        return (_mk(r),)
 
 
 class Relu(Op):
@@ -641,6 +776,14 @@ class Relu(Op):
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
         return (g * (out > 0).to(g.dtype),)
+
+    @staticmethod
+    def fast_backward(ctx, g):
+        (out,) = ctx._saved_arrays()
+        if not _same(g._data, out):
+            return NotImplemented
+        return (_mk(xp_of(out).multiply(g._data, out > 0, dtype=out.dtype)),)
+
 
 
 class Abs(Op):

@@ -118,6 +118,27 @@ class Node:
             self._version_error(t, v, vc[0], nr)
         return saved + (_T._make(data, self, nr, vc),)
 
+    def _saved_arrays(self):
+        """The saved inputs' (and single output's) raw arrays, version-checked like
+        ``saved_tensors`` but without wrapping them in Tensors (for array-level backwards)."""
+        if self._freed:
+            raise RuntimeError(FREED_MSG)
+        out = []
+        for t, v in zip(self._saved, self._saved_v):
+            if t is None:
+                out.append(None)
+                continue
+            if t._vc[0] != v:
+                self._version_error(t, v)
+            out.append(t._data)
+        o = self._out
+        if o is not None:
+            data, vc, v, nr = o
+            if vc[0] != v:
+                self._version_error(_T._make(data, None), v, vc[0], nr)
+            out.append(data)
+        return out
+
     def _version_error(self, t, expected, actual=None, nr=None):
         actual = t._vc[0] if actual is None else actual
         which = ""
@@ -163,6 +184,10 @@ class Op(Node):
     _save_for: tuple | None = None
     _save_out = False
     _view = False  # output may share memory with input 0 (shares its version counter)
+    # optional ``fast_backward(ctx, g) -> tuple | NotImplemented`` for single-output ops: the
+    # same gradient computed on raw arrays (no per-op Tensor dispatch), used only when no graph
+    # of the backward is being built (create_graph=False); NotImplemented -> ``backward``
+    fast_backward = None
 
     @staticmethod
     def forward(ctx, *arrays, **kw):  # pragma: no cover - abstract
@@ -245,6 +270,11 @@ class Op(Node):
         if self._freed:
             raise RuntimeError(FREED_MSG)
         if self.n_out == 1:
+            fast = self.fast_backward
+            if fast is not None and not GradMode.enabled:
+                res = fast(self, grads[0])
+                if res is not NotImplemented:
+                    return res
             res = self.backward(self, grads[0])
         else:
             res = self.backward(self, *grads)
