@@ -188,6 +188,31 @@ def _conv_forward_chunked(kern, x, w2, k, stride, dil, pad, osp, keep_cols):
     return y, (None if cols is None else cols.reshape(K, n * L))
 
 
+def _conv_transpose_chunked(kern, y, w2t, k, stride, dil, pad, osp, shape):
+    """``col2im(w2t @ y2)`` chunk by chunk over the batch: y (N, O, *o), w2t (C*K, O) -> padded
+    (N, C, *S+pad) summed in place, each chunk's columns consumed while in cache."""
+    xp = xp_of(y)
+    n, o = y.shape[:2]
+    K = w2t.shape[0]
+    L = math.prod(osp)
+    k2, s2, d2, _, o2 = _as2d(k, stride, dil, pad, osp)
+    padded = tuple(shape[:2]) + tuple(s + lo + hi for s, (lo, hi) in zip(shape[2:], pad))
+    res = xp.zeros(padded, y.dtype)
+    r4 = res if res.ndim == 4 else res.reshape(padded[:2] + (1,) + padded[2:])
+    y3 = y.reshape(n, o, L)
+    B = _chunk(n, K * L * y.itemsize)
+    gbuf = xp.empty(o * B * L, y.dtype)
+    cbuf = xp.empty(K * B * L, y.dtype)
+    for n0 in range(0, n, B):
+        b = min(B, n - n0)
+        gb = _head(gbuf, (o, b, L))
+        gb[...] = y3[n0:n0 + b].transpose(1, 0, 2)
+        cb = _head(cbuf, (K, b * L))
+        xp.matmul(w2t, gb.reshape(o, b * L), out=cb)
+        kern[1](cb.reshape(K, b, L), k2[0], k2[1], s2[0], s2[1], d2[0], d2[1], o2[0], o2[1], r4[n0:n0 + b])
+    return crop(res, pad)
+
+
 class ConvNd(Op):
     """``y = conv(x, w) + b``: x (N, C, *S), w (O, C/groups, *k), b (O,) optional."""
 
@@ -261,13 +286,18 @@ class ConvTransposeNd(Op):
         k = w.shape[2:]
         cg = w.shape[1]
         c = cg * groups
-        y2 = _to_onl(y)  # (O, N*L)
-        if groups == 1:
-            gc = w.reshape(o, -1).T @ y2  # (C*K, N*L)
+        kern = _fast(y, k) if groups == 1 and CHUNK_BYTES else None
+        if kern is not None:
+            res = _conv_transpose_chunked(kern, y, w.reshape(o, -1).T, k, stride, dil, pad, osp,
+                                          (n, c) + tuple(in_sp))
         else:
-            gc = xp.matmul(w.reshape(groups, o // groups, -1).swapaxes(-1, -2),
-                           y2.reshape(groups, o // groups, -1)).reshape(c * math.prod(k), -1)
-        res = col2im(gc, (n, c) + tuple(in_sp), k, stride, dil, pad, osp, knl=True)
+            y2 = _to_onl(y)  # (O, N*L)
+            if groups == 1:
+                gc = w.reshape(o, -1).T @ y2  # (C*K, N*L)
+            else:
+                gc = xp.matmul(w.reshape(groups, o // groups, -1).swapaxes(-1, -2),
+                               y2.reshape(groups, o // groups, -1)).reshape(c * math.prod(k), -1)
+            res = col2im(gc, (n, c) + tuple(in_sp), k, stride, dil, pad, osp, knl=True)
         if b:
             res += b[0].reshape((1, c) + (1,) * len(k))
         ctx.geom = (stride, pad, dil, groups)
