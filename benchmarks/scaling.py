@@ -28,6 +28,18 @@ def _mlp_width(width):
     return build
 
 
+def _lenet_width(mult):
+    """LeNet-5 (sigmoid, average pooling) with ``mult`` times the channels (6m, 16m) and fc widths."""
+    def build(lib):
+        nn = lib.nn
+        c1, c2, f1, f2 = 6 * mult, 16 * mult, 120 * mult, 84 * mult
+        return nn.Sequential(
+            nn.Conv2d(1, c1, 5, padding=2), nn.Sigmoid(), nn.AvgPool2d(2, 2),
+            nn.Conv2d(c1, c2, 5), nn.Sigmoid(), nn.AvgPool2d(2, 2), nn.Flatten(),
+            nn.Linear(c2 * 25, f1), nn.Sigmoid(), nn.Linear(f1, f2), nn.Sigmoid(), nn.Linear(f2, 10))
+    return build
+
+
 def _builder(model_fn, batch):
     def build(lib, device, quick):
         model = W._seeded(lib, model_fn).to(device)
@@ -45,15 +57,17 @@ def main(argv=None) -> int:
     libs = run._libs(args.threads)
     batches = [1, 16, 256, 1024] if args.quick else [1, 4, 16, 64, 256, 1024]
     widths = [64, 256, 1024] if args.quick else [64, 128, 256, 512, 1024, 2048]
+    mults = [1, 4] if args.quick else [1, 2, 4, 8]
     rounds, block = (3, 0.05) if args.quick else (5, 0.2)
     series = {}
     for label, model_fn, xs, kind in [
         ("MLP vs batch", W.mlp, batches, "batch"), ("LeNet vs batch", W.lenet, batches, "batch"),
-        ("MLP vs width (batch 256)", None, widths, "width"),
+        ("MLP vs width (batch 256)", _mlp_width, widths, "width"),
+        ("LeNet vs channel multiplier (batch 256)", _lenet_width, mults, "width"),
     ]:
         rows = []
         for v in xs:
-            b = _builder(model_fn, v) if kind == "batch" else _builder(_mlp_width(v), 256)
+            b = _builder(model_fn, v) if kind == "batch" else _builder(model_fn(v), 256)
             r = run.bench(f"{label}:{v}", libs, "cpu", rounds, block, args.quick, builder=b)
             rows.append((v, r["danlu_median_ms"], r["torch_median_ms"], r["ratio_median"]))
             print(f"{label:<26} {v:>5}  danlu {r['danlu_median_ms']:9.3f} ms  torch "
@@ -74,13 +88,16 @@ def main(argv=None) -> int:
     except ImportError:
         print("matplotlib not installed: table written, no plot")
         return 0
-    fig, axes = plt.subplots(1, len(series), figsize=(5 * len(series), 4))
-    for ax, (label, rows) in zip(axes, series.items()):
+    cols = 2
+    rows_n = (len(series) + cols - 1) // cols
+    fig, axes = plt.subplots(rows_n, cols, figsize=(5.5 * cols, 4 * rows_n), squeeze=False)
+    for ax, (label, rows) in zip(axes.ravel(), series.items()):
         a = np.array(rows)
         ax.loglog(a[:, 0], a[:, 1], "o-", label="danlu")
         ax.loglog(a[:, 0], a[:, 2], "s--", label="torch")
         ax.set_title(label)
-        ax.set_xlabel("batch size" if "batch" in label else "hidden width")
+        ax.set_xlabel("batch size" if "vs batch" in label else
+                      "channel multiplier" if "multiplier" in label else "hidden width")
         ax.set_ylabel("step time (ms)")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend()
