@@ -113,7 +113,39 @@ def kernels():
                         b = kc[oh, ow]
                         oc[h0 + di[b], ow * sw + dj[b]] += gc[oh, ow]
 
-    _state["k"] = (im2col, col2im, maxpool, maxpool_scatter)
+    @numba.njit(cache=True, nogil=True, error_model="numpy")
+    def maxpool22(x, ho, wo, out, kidx):  # pragma: no cover - compiled
+        # the 2x2 / stride 2 case (VGG, AlexNet-style nets), NaN-aware like the NumPy path
+        # (a NaN replaces the running max, so the last NaN wins): four loads and three
+        # branch-free compare-selects per output, vectorised over the output row
+        n_, c_ = x.shape[0], x.shape[1]
+        for n in range(n_):
+            for c in range(c_):
+                xc = x[n, c]
+                oc = out[n, c]
+                kc = kidx[n, c]
+                for oh in range(ho):
+                    r0 = xc[2 * oh]
+                    r1 = xc[2 * oh + 1]
+                    for ow in range(wo):
+                        best = r0[2 * ow]
+                        bi = 0
+                        v = r0[2 * ow + 1]
+                        m = (v > best) | (v != v)
+                        best = v if m else best
+                        bi = 1 if m else bi
+                        v = r1[2 * ow]
+                        m = (v > best) | (v != v)
+                        best = v if m else best
+                        bi = 2 if m else bi
+                        v = r1[2 * ow + 1]
+                        m = (v > best) | (v != v)
+                        best = v if m else best
+                        bi = 3 if m else bi
+                        oc[oh, ow] = best
+                        kc[oh, ow] = bi
+
+    _state["k"] = (im2col, col2im, maxpool, maxpool_scatter, maxpool22)
     return _state["k"]
 
 

@@ -254,3 +254,24 @@ def test_fast_backward_not_used_under_create_graph():
     (ht,) = torch.autograd.grad(gt.sum(), xt)
     np.testing.assert_allclose(g.detach().numpy(), gt.detach().numpy(), rtol=1e-12)
     np.testing.assert_allclose(h.numpy(), ht.numpy(), rtol=1e-12)
+
+
+@needs_numba
+@pytest.mark.parametrize("kw", [dict(), dict(ceil_mode=True), dict(padding=1), dict(padding=1, ceil_mode=True)])
+@pytest.mark.parametrize("shape", [(2, 3, 8, 8), (1, 2, 7, 9)])
+def test_maxpool_2x2_kernel_equals_reference_with_nan(kw, shape):
+    """The specialised 2x2/stride-2 kernel: values, indices, gradients; NaN wins as in torch."""
+    x = np.random.default_rng(6).standard_normal(shape)
+    x[0, 0, 1, 1] = x[0, 1, 2, 2] = x[0, 1, 2, 3] = np.nan
+    res = []
+    for flag in (True, False):
+        CK.set_enabled(flag)
+        try:
+            xd = danlu.tensor(x, requires_grad=True)
+            y, i = F.max_pool2d(xd, 2, return_indices=True, **kw)
+            y.sum().backward()
+            res.append((_np(y), i.numpy(), _np(xd.grad)))
+        finally:
+            CK.set_enabled(True)
+    for a, b in zip(*res):
+        np.testing.assert_array_equal(a, b)
