@@ -55,12 +55,13 @@ def maxpool_forward(x, k, stride, pad, dil, osp, want_idx: bool):
     """(values, kidx or None): running max over the kernel offsets."""
     xp = xp_of(x)
     xpad = pad_zeros(x, pad, _low_value(xp, x.dtype)) if any(lo or hi for lo, hi in pad) else x
-    kern = _fast(x, k) if want_idx else None
+    kern = _fast(x, k)
     if kern is not None and tuple(k) == (2, 2) and tuple(stride) == (2, 2) and tuple(dil) == (1, 1):
         out = xp.empty(x.shape[:2] + tuple(osp), x.dtype)
         kidx = xp.empty(out.shape, xp.int16)
         kern[4](xpad, osp[0], osp[1], out, kidx)  # handles NaN itself: no finiteness pass
-        return out, kidx
+        return out, (kidx if want_idx else None)
+    kern = kern if want_idx else None
     if kern is not None and math.isfinite(float(x.sum())):  # NaN (or inf) inputs: NumPy path
         k2, s2, d2, o2 = _as2d(k, stride, dil, osp)
         out = xp.empty(x.shape[:2] + tuple(osp), x.dtype)
