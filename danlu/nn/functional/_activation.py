@@ -14,6 +14,7 @@ __all__ = [
     "selu", "selu_", "celu", "celu_", "leaky_relu", "leaky_relu_", "prelu", "glu", "gelu",
     "logsigmoid", "hardshrink", "tanhshrink", "softsign", "softplus", "softmin", "softmax",
     "log_softmax", "softshrink", "tanh", "sigmoid", "hardsigmoid", "silu", "mish", "hardswish",
+    "rrelu", "rrelu_", "gumbel_softmax",
 ]
 
 def _f32(v: float) -> float:
@@ -108,6 +109,38 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 
 def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     return leaky_relu(input, negative_slope, inplace=True)
+
+
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False) -> Tensor:
+    """Randomized leaky ReLU: ``x if x > 0 else a * x``.
+
+    Training: ``a ~ U(lower, upper)`` drawn per element (for ``x <= 0``) from danlu's global
+    generator; the gradient is the sampled slope (1 where ``x > 0``).  Eval: the fixed slope
+    ``a = (lower + upper) / 2`` (``leaky_relu``).
+    """
+    _check(input, "rrelu_with_noise_out_cpu")
+    if lower > upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+
+    def fn(xp, a):
+        from ... import _backend as B
+        from ... import _random as R
+
+        u = R._rng(None).uniform(lower, upper, a.shape).astype(a.dtype, copy=False)
+        if input.device.type != "cpu":  # pragma: no cover - cuda
+            u = B.move(u, input.device)
+        neg = a <= 0
+        slope = xp.where(neg, u, xp.ones_like(u))
+        return a * slope, slope
+    return _piecewise(input, fn, "rrelu_with_noise_out_cpu", inplace)
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+           training: bool = False) -> Tensor:
+    return rrelu(input, lower, upper, training, inplace=True)
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
@@ -299,6 +332,33 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
     if dtype is not None:
         input = input.to(D.to_dtype(dtype))
     return softmax(-input, dim)
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: float = 1e-10,
+                   dim: int = -1) -> Tensor:
+    """Sample from the Gumbel-softmax (Concrete) distribution:
+    ``softmax((logits + g) / tau)`` with ``g = -log(E)``, ``E ~ Exp(1)`` i.i.d.
+
+    ``hard``: the one-hot of the argmax in the forward pass, the soft sample's gradient in the
+    backward (straight-through: ``y_hard - y_soft.detach() + y_soft``).
+    """
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    from ... import _backend as B
+    from ... import _random as R
+
+    e = R._rng(None).standard_exponential(tuple(logits.shape)).astype(logits.dtype.np)
+    if logits.device.type != "cpu":  # pragma: no cover - cuda
+        e = B.move(e, logits.device)
+    gumbels = Tensor._make(-B.xp_of(e).log(e))
+    y_soft = softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return y_soft
+    index = y_soft.detach().argmax(dim, keepdim=True)
+    from ..._creation import zeros_like
+
+    y_hard = zeros_like(logits).scatter(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft
 
 
 # Tensor methods torch has for these (bound once, unless the core already provides them)

@@ -19,7 +19,8 @@ __all__ = [
     "gaussian_nll_loss", "hinge_embedding_loss", "multi_margin_loss",
     "multilabel_soft_margin_loss", "soft_margin_loss", "margin_ranking_loss",
     "cosine_embedding_loss", "triplet_margin_loss", "normalize", "cosine_similarity",
-    "pairwise_distance",
+    "pairwise_distance", "multilabel_margin_loss", "triplet_margin_with_distance_loss", "pdist",
+    "ctc_loss",
 ]
 
 
@@ -371,6 +372,47 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     return _reduce(loss, reduction)
 
 
+def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+                           reduction: str = "mean") -> Tensor:
+    """Multi-label hinge loss: ``sum_j sum_{i not in y} max(0, 1 - (x[y_j] - x[i])) / C``.
+
+    ``target`` holds class indices (same shape as ``input``), read up to the first ``-1``; the
+    remaining entries are ignored.
+    """
+    reduction = _legacy(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if input.ndim > 2 or (input.ndim == 2 and input.shape[1] == 0) or \
+            (input.ndim == 1 and input.shape[0] == 0):
+        raise RuntimeError(
+            f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+            f"[{', '.join(map(str, input.shape))}]")
+    x = input.reshape(1, 1) if input.ndim == 0 else input.reshape(1, -1) if input.ndim == 1 \
+        else input
+    n, c = x.shape
+    if tuple(target.shape) != tuple(input.shape) and not (input.ndim <= 1 and target.numel() == c):
+        raise RuntimeError(f"inconsistent target size: [{', '.join(map(str, target.shape))}] for "
+                           f"input of size: [{', '.join(map(str, input.shape))}]")
+    import numpy as np  # index bookkeeping on the (small, integer) target only
+
+    t = np.asarray(to_numpy(target._data)).reshape(n, c).astype(np.int64)
+    active = np.cumprod(t != -1, axis=1).astype(bool)  # the entries before the first -1
+    if ((t[active] < 0) | (t[active] >= c)).any():
+        raise RuntimeError("argument #2 'target' is out of range")
+    is_target = np.zeros((n, c), dtype=bool)
+    is_target[np.nonzero(active)[0], t[active]] = True
+    pair = active[:, :, None] & ~is_target[:, None, :]  # (N, S, C): the (j, i) pairs summed
+    idx, pair = Tensor._make(np.where(active, t, 0)), Tensor._make(pair)
+    if x.device.type != "cpu":  # pragma: no cover - cuda
+        idx, pair = idx.to(x.device), pair.to(x.device)
+    xy = x.gather(1, idx)  # (N, S): x[y_j]
+    z = (1 - xy.unsqueeze(2) + x.unsqueeze(1)).relu()  # gradient where the hinge is > 0, as torch
+    z = E.where(pair, z, z * 0)
+    loss = z.sum((1, 2)) / c
+    if input.ndim <= 1:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction)
+
+
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
                         size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """``max(0, -y (x1 - x2) + margin)``."""
@@ -416,6 +458,28 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
     if swap:
         d_an = E.minimum(d_an, pairwise_distance(positive, negative, p, eps))
     return _reduce((margin + d_ap - d_an).clamp(min=0), reduction)
+
+
+def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative: Tensor, *,
+                                      distance_function=None, margin: float = 1.0,
+                                      swap: bool = False, reduction: str = "mean") -> Tensor:
+    """``max(0, margin + d(a, p) - d(a, n))`` for any distance ``d`` (default
+    ``pairwise_distance``); ``swap`` uses ``min(d(a, n), d(p, n))`` as the negative distance."""
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    a_dim, p_dim, n_dim = anchor.ndim, positive.ndim, negative.ndim
+    if not (a_dim == p_dim and p_dim == n_dim):
+        raise RuntimeError(
+            f"The anchor, positive, and negative tensors are expected to have the same number of "
+            f"dimensions, but got: anchor {a_dim}D, positive {p_dim}D, and negative {n_dim}D inputs")
+    dist = pairwise_distance if distance_function is None else distance_function
+    d_pos = dist(anchor, positive)
+    d_neg = dist(anchor, negative)
+    if swap:
+        d_neg = E.minimum(d_neg, dist(positive, negative))
+    return _reduce((margin + d_pos - d_neg).clamp(min=0), reduction)
 
 
 # ------------------------------------------------------------------------------------------
@@ -489,6 +553,87 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, ep
 
 
 # ------------------------------------------------------------------------------------------
+# sequence losses
+# ------------------------------------------------------------------------------------------
+def _lengths(x, name: str):
+    import numpy as np
+
+    if isinstance(x, Tensor):
+        return np.asarray(to_numpy(x._data)).reshape(-1).astype(np.int64)
+    if isinstance(x, int):
+        return np.asarray([x], dtype=np.int64)
+    return np.asarray(list(x), dtype=np.int64).reshape(-1)
+
+
+def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths, blank: int = 0,
+             reduction: str = "mean", zero_infinity: bool = False) -> Tensor:
+    """Connectionist Temporal Classification loss: ``-log sum_{alignments a of y} prod_t
+    p_t(a_t)`` by the log-space alpha/beta recursions (``danlu._ops.ctc``).
+
+    ``log_probs`` (T, N, C) (or (T, C)), ``targets`` (N, S) padded or 1-D concatenated,
+    lengths as tensors or sequences.  ``'mean'`` divides each loss by its target length
+    (at least 1) and averages over the batch; ``zero_infinity`` zeroes infinite losses (and
+    their gradients).
+    """
+    import numpy as np
+
+    from ..._ops.ctc import CTCLoss
+
+    _check_reduction(reduction)
+    unbatched = log_probs.ndim == 2
+    lp = log_probs.unsqueeze(1) if unbatched else log_probs
+    if lp.ndim != 3:
+        raise RuntimeError(f"ctc_loss: expected log_probs to be 2D or 3D, got {log_probs.ndim}D")
+    T, N, C = lp.shape
+    if blank < 0 or blank >= C:
+        raise RuntimeError("blank must be in label range")
+    il = _lengths(input_lengths, "input_lengths")
+    tl = _lengths(target_lengths, "target_lengths")
+    if il.shape[0] != N:
+        raise RuntimeError("input_lengths must be of size batch_size")
+    if tl.shape[0] != N:
+        raise RuntimeError("target_lengths must be of size batch_size")
+    if N and il.max() > T:
+        raise RuntimeError(f"Expected input_lengths to have value at most {T}, but got value "
+                           f"{int(il.max())} (while checking arguments for ctc_loss_allocate_outputs)")
+    tg = np.asarray(to_numpy(targets._data)).astype(np.int64)
+    if unbatched and tg.ndim == 1:
+        tg = tg[None, :]
+    smax = int(tl.max()) if N else 0
+    if tg.ndim == 2:
+        if tg.shape[1] < smax:
+            raise RuntimeError(
+                f"Expected tensor to have size at least {smax} at dimension 1, but got size "
+                f"{tg.shape[1]} for argument #2 'targets' (while checking arguments for "
+                "ctc_loss_allocate_outputs)")
+        labels = tg[:, :smax]
+    else:  # concatenated targets
+        if tg.shape[0] != int(tl.sum()):
+            raise RuntimeError(
+                f"Expected tensor to have size {int(tl.sum())} at dimension 0, but got "
+                f"size {tg.shape[0]} for argument #2 'targets' (while checking arguments for "
+                "ctc_loss_allocate_outputs)")
+        labels = np.full((N, smax), blank, dtype=np.int64)
+        off = np.concatenate([[0], np.cumsum(tl)[:-1]]).astype(np.int64)
+        for n in range(N):
+            labels[n, : tl[n]] = tg[off[n]: off[n] + tl[n]]
+    if log_probs.device.type != "cpu":  # pragma: no cover - cuda
+        from ... import _backend as B
+
+        labels, il, tl = (B.move(a, log_probs.device) for a in (labels, il, tl))
+    loss = CTCLoss.apply(lp, labels=labels, input_lengths=il, target_lengths=tl, blank=blank,
+                         zero_infinity=zero_infinity)
+    if reduction == "mean":
+        tlt = Tensor._make(np.maximum(to_numpy(tl), 1).astype(lp.dtype.np))
+        if log_probs.device.type != "cpu":  # pragma: no cover - cuda
+            tlt = tlt.to(log_probs.device)
+        return (loss / tlt).mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss.reshape(()) if unbatched else loss
+
+
+# ------------------------------------------------------------------------------------------
 # distances
 # ------------------------------------------------------------------------------------------
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None) -> Tensor:
@@ -513,3 +658,19 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
     """``||x1 - x2 + eps||_p`` over the last dimension."""
     nd = max(x1.ndim, x2.ndim)
     return vector_norm(x1 - x2 + eps, p, max(nd - 1, 0) if nd else None, keepdim)
+
+
+def pdist(input: Tensor, p: float = 2.0) -> Tensor:
+    """p-norm distances ``||x_i - x_j||_p`` between the rows of an (N, M) input, for ``i < j``
+    in row-major order (the upper triangle of ``cdist(x, x)``, N (N - 1) / 2 values)."""
+    if input.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("pdist only supports floating-point dtypes")
+    from ..._creation import triu_indices
+
+    n = input.shape[0]
+    ij = triu_indices(n, n, 1, device=input.device)
+    return vector_norm(input[ij[0]] - input[ij[1]], p, 1)

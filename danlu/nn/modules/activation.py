@@ -10,7 +10,7 @@ from .module import Module
 __all__ = ["Threshold", "ReLU", "Hardtanh", "ReLU6", "Sigmoid", "Tanh", "SiLU", "Mish", "Hardswish",
            "Hardsigmoid", "ELU", "CELU", "SELU", "GLU", "GELU", "Hardshrink", "LeakyReLU",
            "LogSigmoid", "Softplus", "Softshrink", "PReLU", "Softsign", "Tanhshrink", "Softmin",
-           "Softmax", "Softmax2d", "LogSoftmax"]
+           "Softmax", "Softmax2d", "LogSoftmax", "RReLU"]
 
 
 def _ip(inplace: bool, lead: str = ", ") -> str:
@@ -165,6 +165,23 @@ class SELU(_InplaceAct):
     """``scale * elu(x, alpha)`` with the self-normalising constants."""
 
     _fn = staticmethod(F.selu)
+
+
+class RReLU(Module):
+    """Randomized leaky ReLU: slope ``a ~ U(lower, upper)`` per element while training,
+    ``(lower + upper) / 2`` in eval."""
+
+    __constants__ = ["lower", "upper", "inplace"]
+
+    def __init__(self, lower: float = 1.0 / 8, upper: float = 1.0 / 3, inplace: bool = False) -> None:
+        super().__init__()
+        self.lower, self.upper, self.inplace = lower, upper, inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"lower={self.lower}, upper={self.upper}{_ip(self.inplace)}"
 
 
 class ELU(Module):

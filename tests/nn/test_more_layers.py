@@ -1,0 +1,272 @@
+"""The remaining torch.nn gaps, each against torch: RReLU, MultiLabelMarginLoss,
+TripletMarginWithDistanceLoss, CTCLoss, CrossMapLRN2d, LPPool3d, pdist, gumbel_softmax,
+spectral_norm (hook and parametrization), conv/linear-BN fusion, skip_init and
+AdaptiveLogSoftmaxWithLoss."""
+
+import numpy as np
+import pytest
+import torch
+
+import danlu
+from danlu import nn
+from danlu.autograd import gradcheck
+from danlu.nn import functional as F
+from tests._oracle import assert_close, compare_fn, to_danlu, to_torch
+
+FLOATS = [np.float64, np.float32]
+
+
+def _rand(shape, dtype=np.float64, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+def _copy_params(dst, src) -> None:
+    """Copy a torch module's parameters and buffers into the danlu module of the same layout."""
+    sd = {k: danlu.tensor(v.detach().numpy().copy()) for k, v in src.state_dict().items()}
+    dst.load_state_dict(sd)
+
+
+# ------------------------------------------------------------------------------------------
+# RReLU
+# ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_rrelu_eval_equals_torch(dtype):
+    x = _rand((4, 5), dtype)
+    x[0, 0] = 0.0
+    compare_fn(lambda lib, a: lib.nn.functional.rrelu(a, 0.1, 0.3, training=False), x)
+    compare_fn(lambda lib, a: lib.nn.functional.rrelu(a), x)
+    m, mt = nn.RReLU(0.2, 0.4).eval(), torch.nn.RReLU(0.2, 0.4).eval()
+    compare_fn(lambda lib, a: (m if lib is danlu else mt)(a), x)
+    assert repr(m) == repr(mt) and repr(nn.RReLU(inplace=True)) == repr(torch.nn.RReLU(inplace=True))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_rrelu_training_samples_slopes(dtype):
+    lower, upper = 0.1, 0.3
+    x = danlu.tensor(-np.abs(_rand((200, 50), dtype)) - 0.01, requires_grad=True)
+    y = F.rrelu(x, lower, upper, training=True)
+    slope = (y / x).detach().numpy()
+    assert slope.dtype == dtype
+    assert slope.min() >= lower and slope.max() <= upper
+    # U(lower, upper): mean (l+u)/2, variance (u-l)^2/12
+    assert abs(slope.mean() - 0.2) < 3e-3
+    assert abs(slope.var() - (upper - lower) ** 2 / 12) < 2e-4
+    assert np.histogram(slope, bins=4, range=(lower, upper))[0].min() > 2300
+    (g,) = danlu.autograd.grad(y.sum(), x)
+    np.testing.assert_allclose(g.numpy(), slope, rtol=1e-6)
+    # positive part is the identity, zero takes a random slope (gradient = the slope)
+    z = danlu.tensor(np.array([2.0, 0.0, -1.0], dtype), requires_grad=True)
+    out = nn.RReLU(lower, upper)(z)
+    (gz,) = danlu.autograd.grad(out.sum(), z)
+    assert float(out[0]) == 2.0 and float(gz[0]) == 1.0
+    assert lower <= float(gz[1]) <= upper and float(gz[2]) == -float(out[2])
+
+
+def test_rrelu_inplace_and_errors():
+    x = danlu.tensor([-1.0, 2.0])
+    F.rrelu_(x, 0.2, 0.2, training=True)
+    assert x.tolist() == pytest.approx([-0.2, 2.0])
+    with pytest.raises(RuntimeError, match="Lower bound should be less than or equal"):
+        F.rrelu(x, 0.5, 0.1)
+    danlu.manual_seed(3)
+    a = F.rrelu(danlu.tensor(-np.ones(5)), training=True)
+    danlu.manual_seed(3)
+    assert a.tolist() == F.rrelu(danlu.tensor(-np.ones(5)), training=True).tolist()
+
+
+def test_rrelu_gradcheck():
+    x = danlu.tensor(_rand((3, 4)), requires_grad=True)
+    assert gradcheck(lambda a: F.rrelu(a, 0.1, 0.4), (x,))
+
+
+# ------------------------------------------------------------------------------------------
+# MultiLabelMarginLoss
+# ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_multilabel_margin_loss(dtype, reduction):
+    x = _rand((4, 5), dtype)
+    t = np.array([[3, 0, -1, 1, 2], [1, 2, 3, 4, 0], [-1, 1, 2, 0, 0], [4, 4, -1, 0, 0]])
+    compare_fn(lambda lib, a, b: lib.nn.functional.multilabel_margin_loss(a, b, reduction=reduction),
+               x, t)
+    compare_fn(lambda lib, a, b: lib.nn.functional.multilabel_margin_loss(a, b, reduction=reduction),
+               x[0], t[0])
+    m, mt = nn.MultiLabelMarginLoss(reduction=reduction), torch.nn.MultiLabelMarginLoss(reduction=reduction)
+    compare_fn(lambda lib, a, b: (m if lib is danlu else mt)(a, b), x, t)
+
+
+def test_multilabel_margin_loss_errors_and_gradcheck():
+    x = danlu.tensor(_rand((2, 4)), requires_grad=True)
+    t = danlu.tensor([[3, 0, -1, 1], [1, 2, 3, -1]])
+    assert gradcheck(lambda a: F.multilabel_margin_loss(a, t), (x,))
+    with pytest.raises(RuntimeError, match="'target' is out of range"):
+        F.multilabel_margin_loss(x, danlu.tensor([[4, 0, -1, 1], [1, 2, 3, -1]]))
+    with pytest.raises(RuntimeError, match="inconsistent target size"):
+        F.multilabel_margin_loss(x, danlu.tensor([[3, 0, -1]]))
+    with pytest.raises(RuntimeError, match="Expected non-empty vector or matrix"):
+        F.multilabel_margin_loss(danlu.zeros(2, 4, 3), danlu.zeros(2, 4, 3).long())
+
+
+# ------------------------------------------------------------------------------------------
+# TripletMarginWithDistanceLoss
+# ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("swap", [False, True])
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_triplet_margin_with_distance_loss(dtype, swap, reduction):
+    a, p, n = _rand((5, 3), dtype, 1), _rand((5, 3), dtype, 2), _rand((5, 3), dtype, 3)
+
+    def fn(lib, x, y, z):
+        return lib.nn.functional.triplet_margin_with_distance_loss(
+            x, y, z, margin=1.5, swap=swap, reduction=reduction)
+    compare_fn(fn, a, p, n)
+
+    def cos_fn(lib, x, y, z):
+        dist = lambda u, v: 1.0 - lib.nn.functional.cosine_similarity(u, v)  # noqa: E731
+        m = (nn if lib is danlu else torch.nn).TripletMarginWithDistanceLoss(
+            distance_function=dist, margin=0.5, swap=swap, reduction=reduction)
+        return m(x, y, z)
+    compare_fn(cos_fn, a, p, n)
+
+
+def test_triplet_margin_with_distance_errors():
+    x = danlu.tensor(_rand((3, 2)), requires_grad=True)
+    y, z = danlu.tensor(_rand((3, 2), seed=1)), danlu.tensor(_rand((3, 2), seed=2))
+    assert gradcheck(lambda a: F.triplet_margin_with_distance_loss(a, y, z, swap=True), (x,))
+    with pytest.raises(ValueError, match="margin must be greater than 0"):
+        F.triplet_margin_with_distance_loss(x, y, z, margin=0.0)
+    with pytest.raises(RuntimeError, match="same number of dimensions"):
+        F.triplet_margin_with_distance_loss(x, y[0], z)
+    with pytest.raises(ValueError, match="expected margin to be greater than 0"):
+        nn.TripletMarginWithDistanceLoss(margin=-1.0)
+    assert repr(nn.TripletMarginWithDistanceLoss()) == repr(torch.nn.TripletMarginWithDistanceLoss())
+
+
+# ------------------------------------------------------------------------------------------
+# CTC
+# ------------------------------------------------------------------------------------------
+def _ctc_case(dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    T, N, C = 7, 4, 5
+    logits = rng.standard_normal((T, N, C)).astype(dtype)
+    lp = torch.from_numpy(logits).log_softmax(2).numpy()
+    # repeated labels (need a blank between), an empty target, an impossible one (too long)
+    targets = np.array([[1, 1, 2, 3], [3, 4, 0, 0], [2, 0, 0, 0], [1, 2, 3, 4]])
+    return lp, targets, (7, 5, 6, 3), (3, 2, 0, 4)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize("zero_infinity", [False, True])
+def test_ctc_loss_padded(dtype, reduction, zero_infinity):
+    lp, tg, il, tl = _ctc_case(dtype)
+    if not zero_infinity:
+        il = (7, 5, 6, 6)  # finite everywhere (inf gives nan gradients, in torch too)
+
+    def fn(lib, x, y):
+        return lib.nn.functional.ctc_loss(x, y, il, tl, blank=0, reduction=reduction,
+                                          zero_infinity=zero_infinity)
+    compare_fn(fn, lp, tg)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_ctc_loss_concatenated_tensor_lengths_and_blank(dtype):
+    lp, tg, _, tl = _ctc_case(dtype, seed=1)
+    il = np.array([7, 6, 4, 7])
+    tl = np.array(tl)
+    flat = np.concatenate([tg[n, :tl[n]] for n in range(4)]) % 4 + 1  # labels 1..4, blank 0 ...
+    flat = np.where(flat == 2, 0, flat)  # ... and here blank=2 with label 0 in use
+
+    def fn(lib, x, y, a, b):
+        return lib.nn.functional.ctc_loss(x, y, a, b, blank=2, reduction="none")
+    compare_fn(fn, lp, flat, il, tl)
+    m, mt = nn.CTCLoss(blank=2), torch.nn.CTCLoss(blank=2)
+    compare_fn(lambda lib, x, y, a, b: (m if lib is danlu else mt)(x, y, a, b), lp, flat, il, tl)
+
+
+def test_ctc_loss_inf_and_unbatched():
+    lp, tg, il, tl = _ctc_case(np.float64)
+    out = F.ctc_loss(to_danlu(lp), to_danlu(tg), il, tl, reduction="none")
+    ref = torch.nn.functional.ctc_loss(to_torch(lp), to_torch(tg), il, tl, reduction="none")
+    assert_close(out, ref)
+    assert np.isinf(out.numpy()[3])
+    compare_fn(lambda lib, x, y: lib.nn.functional.ctc_loss(x, y, (6,), (3,)), lp[:, 0], tg[0, :3])
+    compare_fn(lambda lib, x, y: lib.nn.functional.ctc_loss(
+        x, y, lib.tensor(6), lib.tensor(3), reduction="none"), lp[:, 0], tg[0, :3])
+
+
+def test_ctc_loss_gradcheck_through_log_softmax():
+    # the gradient w.r.t. log_probs is torch's (exp(lp) - occupancy), which is the exact
+    # gradient w.r.t. the logits once log_softmax is applied
+    rng = np.random.default_rng(5)
+    x = danlu.tensor(rng.standard_normal((4, 2, 3)), requires_grad=True)
+    tg = danlu.tensor([[1, 1], [2, 0]])
+    assert gradcheck(lambda a: F.ctc_loss(F.log_softmax(a, 2), tg, (4, 3), (2, 1)), (x,))
+    assert gradcheck(lambda a: F.ctc_loss(F.log_softmax(a, 2), tg, (4, 3), (2, 1),
+                                          reduction="none"), (x,))
+
+
+def test_ctc_loss_errors():
+    lp = danlu.zeros(3, 2, 4)
+    tg = danlu.tensor([[1, 1, 2], [1, 2, 0]])
+    with pytest.raises(RuntimeError, match="input_lengths to have value at most 3"):
+        F.ctc_loss(lp, tg, (4, 3), (3, 2))
+    with pytest.raises(RuntimeError, match="size at least 4 at dimension 1"):
+        F.ctc_loss(lp, tg, (3, 3), (4, 1))
+    with pytest.raises(RuntimeError, match="blank must be in label range"):
+        F.ctc_loss(lp, tg, (3, 3), (3, 2), blank=4)
+    with pytest.raises(RuntimeError, match="input_lengths must be of size batch_size"):
+        F.ctc_loss(lp, tg, (3,), (3, 2))
+
+
+# ------------------------------------------------------------------------------------------
+# pdist, gumbel_softmax
+# ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("p", [2.0, 1.0, 0.0, 3.5, float("inf")])
+def test_pdist(dtype, p):
+    x = _rand((5, 3), dtype)
+    compare_fn(lambda lib, a: lib.nn.functional.pdist(a, p), x)
+
+
+def test_pdist_gradcheck_and_errors():
+    x = danlu.tensor(_rand((4, 3)), requires_grad=True)
+    assert gradcheck(lambda a: F.pdist(a), (x,))
+    assert gradcheck(lambda a: F.pdist(a, 1.5), (x,))
+    assert F.pdist(danlu.zeros(1, 3)).shape == (0,)
+    with pytest.raises(RuntimeError, match="pdist only supports 2D tensors, got: 3D"):
+        F.pdist(danlu.zeros(2, 2, 2))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_gumbel_softmax_distribution(dtype):
+    logits = np.log(np.array([0.1, 0.2, 0.7], dtype))
+    x = danlu.tensor(np.tile(logits, (4000, 1)), requires_grad=True)
+    y = F.gumbel_softmax(x, tau=0.5)
+    assert y.dtype == x.dtype and y.shape == x.shape
+    np.testing.assert_allclose(y.sum(-1).detach().numpy(), 1.0, rtol=1e-5)
+    h = F.gumbel_softmax(x, hard=True)
+    hv = h.detach().numpy()
+    assert set(np.unique(hv)) <= {0.0, 1.0} and (hv.sum(-1) == 1).all()
+    # argmax of logits + Gumbel noise samples the categorical distribution
+    np.testing.assert_allclose(hv.mean(0), [0.1, 0.2, 0.7], atol=0.03)
+    # straight-through: the hard sample's gradient is the soft sample's
+    w = danlu.tensor(_rand((4000, 3), dtype))
+    (gh,) = danlu.autograd.grad((h * w).sum(), x)
+    assert np.abs(gh.numpy()).sum() > 0
+    np.testing.assert_allclose(gh.numpy().sum(-1), 0.0, atol=1e-4)
+    danlu.manual_seed(1)
+    s1 = F.gumbel_softmax(x[:3], dim=0)
+    danlu.manual_seed(1)
+    h1 = F.gumbel_softmax(x[:3], dim=0, hard=True)
+    assert (h1.argmax(0).numpy() == s1.argmax(0).numpy()).all()
+    np.testing.assert_allclose(s1.sum(0).detach().numpy(), 1.0, rtol=1e-5)
+    # with the noise fixed, the gradient equals torch's softmax((x + g) / tau) gradient
+    danlu.manual_seed(2)
+    ys = F.gumbel_softmax(x[:5], tau=0.7)
+    (gs,) = danlu.autograd.grad((ys * w[:5]).sum(), x)
+    xt = torch.tensor(x.detach().numpy()[:5], requires_grad=True)
+    noise = np.log(ys.detach().numpy()) * 0.7 - logits  # (x + g)/tau up to a constant per row
+    yt = ((xt + torch.tensor(noise - x.detach().numpy()[:5] + logits)) / 0.7).softmax(-1)
+    (gt,) = torch.autograd.grad((yt * torch.tensor(w.numpy()[:5])).sum(), xt)
+    np.testing.assert_allclose(gs.numpy()[:5], gt.numpy(), rtol=1e-3, atol=1e-4)
