@@ -270,3 +270,40 @@ def test_gumbel_softmax_distribution(dtype):
     yt = ((xt + torch.tensor(noise - x.detach().numpy()[:5] + logits)) / 0.7).softmax(-1)
     (gt,) = torch.autograd.grad((yt * torch.tensor(w.numpy()[:5])).sum(), xt)
     np.testing.assert_allclose(gs.numpy()[:5], gt.numpy(), rtol=1e-3, atol=1e-4)
+
+
+# ------------------------------------------------------------------------------------------
+# CrossMapLRN2d, LPPool3d
+# ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("size,channels", [(5, 8), (4, 7), (3, 3), (2, 4), (7, 4)])
+def test_cross_map_lrn2d(dtype, size, channels):
+    x = _rand((2, channels, 3, 2), dtype)
+    m, mt = nn.CrossMapLRN2d(size, 0.7, 0.75, 1.5), torch.nn.CrossMapLRN2d(size, 0.7, 0.75, 1.5)
+    compare_fn(lambda lib, a: (m if lib is danlu else mt)(a), x)
+    assert repr(m) == repr(mt)
+
+
+def test_cross_map_lrn2d_defaults_and_errors():
+    x = _rand((1, 6, 2, 2)) * 30
+    compare_fn(lambda lib, a: (nn if lib is danlu else torch.nn).CrossMapLRN2d(3)(a), x)
+    with pytest.raises(ValueError, match="Expected input to be 4D, got 3D instead"):
+        nn.CrossMapLRN2d(3)(danlu.zeros(6, 2, 2))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("norm_type,kernel,stride,ceil", [(2.0, 2, None, False), (3.0, (2, 1, 2), 1, False),
+                                                          (1.5, 2, (1, 2, 2), True)])
+def test_lp_pool3d(dtype, norm_type, kernel, stride, ceil):
+    x = np.abs(_rand((2, 2, 4, 3, 5), dtype)) + 0.1
+    compare_fn(lambda lib, a: lib.nn.functional.lp_pool3d(a, norm_type, kernel, stride, ceil), x)
+    m = nn.LPPool3d(norm_type, kernel, stride, ceil)
+    mt = torch.nn.LPPool3d(norm_type, kernel, stride, ceil)
+    compare_fn(lambda lib, a: (m if lib is danlu else mt)(a), x)
+    assert repr(m) == repr(mt)
+    compare_fn(lambda lib, a: lib.nn.functional.lp_pool3d(a, norm_type, kernel, stride, ceil), x[0])
+
+
+def test_lp_pool3d_gradcheck():
+    x = danlu.tensor(np.abs(_rand((1, 1, 3, 3, 3))) + 0.2, requires_grad=True)
+    assert gradcheck(lambda a: F.lp_pool3d(a, 2.0, 2, 1), (x,))

@@ -8,7 +8,7 @@ from .module import Module
 __all__ = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
            "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d",
            "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d",
-           "LPPool1d", "LPPool2d"]
+           "LPPool1d", "LPPool2d", "LPPool3d"]
 
 
 def _ntuple(v, n: int) -> tuple:
@@ -224,3 +224,9 @@ class LPPool2d(_LPPoolNd):
     """``(sum over window of x^p)^(1/p)``."""
 
     _fn = staticmethod(F.lp_pool2d)
+
+
+class LPPool3d(_LPPoolNd):
+    """``(sum over window of x^p)^(1/p)`` over (D, H, W) windows."""
+
+    _fn = staticmethod(F.lp_pool3d)
