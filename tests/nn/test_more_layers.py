@@ -307,3 +307,214 @@ def test_lp_pool3d(dtype, norm_type, kernel, stride, ceil):
 def test_lp_pool3d_gradcheck():
     x = danlu.tensor(np.abs(_rand((1, 1, 3, 3, 3))) + 0.2, requires_grad=True)
     assert gradcheck(lambda a: F.lp_pool3d(a, 2.0, 2, 1), (x,))
+
+
+# ------------------------------------------------------------------------------------------
+# spectral_norm (hook) and parametrizations.spectral_norm
+# ------------------------------------------------------------------------------------------
+def _pair(make_d, make_t, dtype):
+    mt = make_t().to(getattr(torch, np.dtype(dtype).name))
+    md = make_d().to(getattr(danlu, np.dtype(dtype).name))
+    _copy_params(md, mt)
+    return md, mt
+
+
+SN_CASES = [
+    (lambda lib: lib.nn.Linear(4, 3), (5, 4), None),
+    (lambda lib: lib.nn.Conv2d(2, 3, 2), (2, 2, 4, 4), None),
+    (lambda lib: lib.nn.ConvTranspose2d(2, 3, 2), (2, 2, 3, 3), None),
+    (lambda lib: lib.nn.Conv1d(2, 4, 3), (2, 2, 5), 1),
+]
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("case", range(len(SN_CASES)))
+def test_spectral_norm_hook(dtype, case):
+    make, shape, dim = SN_CASES[case]
+    md, mt = _pair(lambda: make(danlu), lambda: make(torch), dtype)
+    torch.nn.utils.spectral_norm(mt, n_power_iterations=2, eps=1e-10, dim=dim)
+    nn.utils.spectral_norm(md, n_power_iterations=2, eps=1e-10, dim=dim)
+    assert list(md.state_dict()) == list(mt.state_dict())
+    md.weight_u.copy_(to_danlu(mt.weight_u.numpy()))
+    md.weight_v.copy_(to_danlu(mt.weight_v.numpy()))
+    x = _rand(shape, dtype)
+    for step in range(3):  # the u/v buffers follow torch's power iteration in training
+        if step == 2:
+            md.eval()
+            mt.eval()
+        compare_fn(lambda lib, a: (md if lib is danlu else mt)(a), x)
+        assert_close(md.weight_u, mt.weight_u)
+        assert_close(md.weight_v, mt.weight_v)
+    # gradient w.r.t. weight_orig (through sigma)
+    md.train()
+    mt.train()
+    yd, yt = md(to_danlu(x)), mt(to_torch(x))
+    (gd,) = danlu.autograd.grad((yd * yd).sum(), md.weight_orig)
+    (gt,) = torch.autograd.grad((yt * yt).sum(), mt.weight_orig)
+    assert_close(gd, gt)
+    nn.utils.remove_spectral_norm(md)
+    torch.nn.utils.remove_spectral_norm(mt)
+    assert list(md.state_dict()) == list(mt.state_dict())
+    assert_close(md.weight, mt.weight)
+
+
+def test_spectral_norm_hook_errors_and_gradcheck():
+    m = nn.Linear(3, 2).double()
+    nn.utils.spectral_norm(m)
+    with pytest.raises(RuntimeError, match="Cannot register two spectral_norm hooks"):
+        nn.utils.spectral_norm(m)
+    with pytest.raises(ValueError, match="Expected n_power_iterations to be positive"):
+        nn.utils.spectral_norm(nn.Linear(3, 2), n_power_iterations=0)
+    with pytest.raises(ValueError, match="spectral_norm of 'bias' not found"):
+        nn.utils.remove_spectral_norm(m, "bias")
+    m.eval()
+    x = danlu.tensor(_rand((2, 3)))
+    # eval: the hook recomputes weight_orig / sigma(weight_orig) with u, v fixed
+    assert gradcheck(lambda w: m(x), (m.weight_orig,))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("case", range(len(SN_CASES)))
+def test_spectral_norm_parametrization(dtype, case):
+    make, shape, dim = SN_CASES[case]
+    md, mt = _pair(lambda: make(danlu), lambda: make(torch), dtype)
+    torch.nn.utils.parametrizations.spectral_norm(mt, n_power_iterations=2, dim=dim)
+    nn.utils.parametrizations.spectral_norm(md, n_power_iterations=2, dim=dim)
+    assert list(md.state_dict()) == list(mt.state_dict())
+    assert "parametrizations.weight.0._u" in md.state_dict()
+    pd, pt = md.parametrizations.weight[0], mt.parametrizations.weight[0]
+    pd._u.copy_(to_danlu(pt._u.numpy()))
+    pd._v.copy_(to_danlu(pt._v.numpy()))
+    x = _rand(shape, dtype)
+    for step in range(3):
+        if step == 2:
+            md.eval()
+            mt.eval()
+        compare_fn(lambda lib, a: (md if lib is danlu else mt)(a), x)
+        assert_close(pd._u, pt._u)
+        assert_close(pd._v, pt._v)
+    md.train()
+    mt.train()
+    od, ot = md.parametrizations.weight.original, mt.parametrizations.weight.original
+    yd, yt = md(to_danlu(x)), mt(to_torch(x))
+    assert_close(danlu.autograd.grad((yd * yd).sum(), od)[0],
+                 torch.autograd.grad((yt * yt).sum(), ot)[0])
+    # the constructor runs 15 power iterations: sigma is then close to the top singular value
+    fresh = nn.utils.parametrizations.spectral_norm(make(danlu).double())
+    mat = fresh.parametrizations.weight.original.detach().numpy()
+    mat = np.moveaxis(mat, 1 if isinstance(fresh, nn.ConvTranspose2d) else 0, 0).reshape(mat.shape[
+        1 if isinstance(fresh, nn.ConvTranspose2d) else 0], -1)
+    fresh.eval()
+    w = fresh.weight.detach().numpy()
+    assert np.linalg.norm(np.moveaxis(w, 1 if isinstance(fresh, nn.ConvTranspose2d) else 0, 0)
+                          .reshape(mat.shape), 2) == pytest.approx(1.0, rel=1e-2)
+
+
+def test_spectral_norm_parametrization_1d_and_errors():
+    m = nn.Linear(3, 4)
+    nn.utils.parametrizations.spectral_norm(m, "bias")
+    np.testing.assert_allclose(np.linalg.norm(m.bias.detach().numpy()), 1.0, rtol=1e-6)
+    with pytest.raises(ValueError, match="has no parameter or buffer with name 'foo'"):
+        nn.utils.parametrizations.spectral_norm(nn.Linear(3, 4), "foo")
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        nn.utils.parametrizations.spectral_norm(nn.Linear(3, 4), dim=2)
+    nn.utils.parametrize.remove_parametrizations(m, "bias")
+    assert "bias" in dict(m.named_parameters())
+
+
+# ------------------------------------------------------------------------------------------
+# fusion, skip_init
+# ------------------------------------------------------------------------------------------
+def _bn_eval(bn_t, seed):
+    rng = np.random.default_rng(seed)
+    with torch.no_grad():
+        bn_t.running_mean.copy_(torch.tensor(rng.standard_normal(bn_t.num_features)))
+        bn_t.running_var.copy_(torch.tensor(rng.uniform(0.5, 2.0, bn_t.num_features)))
+        if bn_t.weight is not None:
+            bn_t.weight.copy_(torch.tensor(rng.standard_normal(bn_t.num_features)))
+            bn_t.bias.copy_(torch.tensor(rng.standard_normal(bn_t.num_features)))
+    return bn_t.eval()
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("kind", ["conv2d", "conv1d_nobias", "convT2d", "bn_noaffine"])
+def test_fuse_conv_bn_eval(dtype, kind):
+    def make(lib):
+        if kind == "conv2d":
+            return lib.nn.Conv2d(2, 3, 3), lib.nn.BatchNorm2d(3), (2, 2, 5, 5), False
+        if kind == "conv1d_nobias":
+            return lib.nn.Conv1d(2, 3, 2, bias=False), lib.nn.BatchNorm1d(3), (2, 2, 5), False
+        if kind == "convT2d":
+            return lib.nn.ConvTranspose2d(2, 3, 2), lib.nn.BatchNorm2d(3), (2, 2, 3, 3), True
+        return lib.nn.Conv2d(2, 3, 1), lib.nn.BatchNorm2d(3, affine=False), (1, 2, 3, 3), False
+    ct, bt, shape, transpose = make(torch)
+    cd, bd, _, _ = make(danlu)
+    tdt, ddt = getattr(torch, np.dtype(dtype).name), getattr(danlu, np.dtype(dtype).name)
+    ct, bt = ct.to(tdt).eval(), _bn_eval(bt.double(), 1).to(tdt)
+    cd, bd = cd.to(ddt).eval(), bd.to(ddt).eval()
+    _copy_params(cd, ct)
+    _copy_params(bd, bt)
+    fd = nn.utils.fuse_conv_bn_eval(cd, bd, transpose)
+    ft = torch.nn.utils.fuse_conv_bn_eval(ct, bt, transpose)
+    assert fd is not cd and isinstance(fd.weight, nn.Parameter)
+    assert fd.bias.requires_grad == ft.bias.requires_grad
+    assert_close(fd.weight, ft.weight)
+    assert_close(fd.bias, ft.bias)
+    x = _rand(shape, dtype)
+    compare_fn(lambda lib, a: (fd if lib is danlu else ft)(a), x)
+    assert_close(fd(to_danlu(x)), bd(cd(to_danlu(x))))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("features,bias", [(3, True), (1, False)])
+def test_fuse_linear_bn_eval(dtype, features, bias):
+    tdt, ddt = getattr(torch, np.dtype(dtype).name), getattr(danlu, np.dtype(dtype).name)
+    lt = torch.nn.Linear(4, 3, bias=bias).to(tdt).eval()
+    bt = _bn_eval(torch.nn.BatchNorm1d(features).double(), 2).to(tdt)
+    ld, bd = nn.Linear(4, 3, bias=bias).to(ddt).eval(), nn.BatchNorm1d(features).to(ddt).eval()
+    _copy_params(ld, lt)
+    _copy_params(bd, bt)
+    fd, ft = nn.utils.fuse_linear_bn_eval(ld, bd), torch.nn.utils.fuse_linear_bn_eval(lt, bt)
+    assert_close(fd.weight, ft.weight)
+    assert_close(fd.bias, ft.bias)
+    compare_fn(lambda lib, a: (fd if lib is danlu else ft)(a), _rand((5, 4), dtype))
+    w, b = nn.utils.fuse_linear_bn_weights(ld.weight, ld.bias, bd.running_mean, bd.running_var,
+                                           bd.eps, bd.weight, bd.bias)
+    assert_close(w, ft.weight)
+    assert_close(b, ft.bias)
+
+
+def test_fusion_errors():
+    with pytest.raises(AssertionError, match="Fusion only for eval!"):
+        nn.utils.fuse_conv_bn_eval(nn.Conv2d(2, 3, 1), nn.BatchNorm2d(3))
+    with pytest.raises(AssertionError, match="Fusion only for eval!"):
+        nn.utils.fuse_linear_bn_eval(nn.Linear(2, 3), nn.BatchNorm1d(3).eval())
+    with pytest.raises(AssertionError, match="To fuse, linear.out_features == bn.num_features"):
+        nn.utils.fuse_linear_bn_eval(nn.Linear(2, 3).eval(), nn.BatchNorm1d(2).eval())
+    bn = nn.BatchNorm2d(3, track_running_stats=False).eval()
+    with pytest.raises(AssertionError, match="running_var must not be None"):
+        nn.utils.fuse_conv_bn_eval(nn.Conv2d(2, 3, 1).eval(), bn)
+    w, b = nn.utils.fuse_conv_bn_weights(danlu.ones(3, 2, 1, 1), None, danlu.zeros(3), danlu.ones(3),
+                                         0.0, None, None)
+    assert w.tolist() == danlu.ones(3, 2, 1, 1).tolist() and b.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_skip_init():
+    danlu.manual_seed(7)
+    before = danlu.rand(3).tolist()
+    danlu.manual_seed(7)
+    m = nn.utils.skip_init(nn.Linear, 4, 3, bias=True)
+    assert danlu.rand(3).tolist() == before  # no random numbers consumed
+    assert isinstance(m, nn.Linear) and m.weight.shape == (3, 4) and m.bias.shape == (3,)
+    assert isinstance(m.weight, nn.Parameter) and m.weight.requires_grad
+    m2 = nn.utils.skip_init(nn.Conv2d, 2, 3, 3, dtype=danlu.float64)
+    assert m2.weight.dtype == danlu.float64 and m2.weight.shape == (3, 2, 3, 3)
+
+    class NoDevice(nn.Module):
+        def __init__(self, n):
+            super().__init__()
+
+    with pytest.raises(RuntimeError, match="Module must support a 'device' arg"):
+        nn.utils.skip_init(NoDevice, 3)
+    with pytest.raises(RuntimeError, match="Expected a Module"):
+        nn.utils.skip_init(int, 3)

@@ -1,4 +1,5 @@
-"""nn.utils: gradient clipping, parameter <-> vector conversion, weight normalisation."""
+"""nn.utils: gradient clipping, parameter <-> vector conversion, weight and spectral
+normalisation, conv/linear + batch-norm fusion, skip_init."""
 from __future__ import annotations
 
 from . import parametrizations, parametrize, rnn  # noqa: F401
@@ -10,8 +11,18 @@ from .clip_grad import (  # noqa: F401
     get_total_norm,
 )
 from .convert_parameters import parameters_to_vector, vector_to_parameters  # noqa: F401
+from .fusion import (  # noqa: F401
+    fuse_conv_bn_eval,
+    fuse_conv_bn_weights,
+    fuse_linear_bn_eval,
+    fuse_linear_bn_weights,
+)
+from .init import skip_init  # noqa: F401
+from .spectral_norm import remove_spectral_norm, spectral_norm  # noqa: F401
 from .weight_norm import remove_weight_norm, weight_norm  # noqa: F401
 
 __all__ = ["clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_",
            "get_total_norm", "parameters_to_vector", "vector_to_parameters", "weight_norm",
-           "remove_weight_norm", "parametrizations", "parametrize", "rnn"]
+           "remove_weight_norm", "parametrizations", "parametrize", "rnn", "spectral_norm",
+           "remove_spectral_norm", "fuse_conv_bn_eval", "fuse_conv_bn_weights",
+           "fuse_linear_bn_eval", "fuse_linear_bn_weights", "skip_init"]
