@@ -518,3 +518,73 @@ def test_skip_init():
         nn.utils.skip_init(NoDevice, 3)
     with pytest.raises(RuntimeError, match="Expected a Module"):
         nn.utils.skip_init(int, 3)
+
+
+# ------------------------------------------------------------------------------------------
+# AdaptiveLogSoftmaxWithLoss
+# ------------------------------------------------------------------------------------------
+def _asm_pair(dtype, head_bias=True, cutoffs=(3, 6), div=2.0):
+    mt = torch.nn.AdaptiveLogSoftmaxWithLoss(8, 10, list(cutoffs), div_value=div, head_bias=head_bias)
+    md = nn.AdaptiveLogSoftmaxWithLoss(8, 10, list(cutoffs), div_value=div, head_bias=head_bias)
+    mt = mt.to(getattr(torch, np.dtype(dtype).name))
+    md = md.to(getattr(danlu, np.dtype(dtype).name))
+    _copy_params(md, mt)
+    return md, mt
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("head_bias,cutoffs,div", [(True, (3, 6), 2.0), (False, (5,), 4.0),
+                                                   (False, (2, 4, 7), 1.5)])
+def test_adaptive_log_softmax_forward_backward(dtype, head_bias, cutoffs, div):
+    md, mt = _asm_pair(dtype, head_bias, cutoffs, div)
+    assert repr(md) == repr(mt)
+    x = _rand((7, 8), dtype)
+    t = np.array([0, 4, 9, 2, 7, 5, 1])
+    out_d = md(to_danlu(x), to_danlu(t))
+    assert type(out_d).__name__ == "_ASMoutput" and out_d._fields == ("output", "loss")
+    compare_fn(lambda lib, a, b: tuple((md if lib is danlu else mt)(a, b)), x, t)
+    # parameter gradients of the loss
+    xd, xt = to_danlu(x), to_torch(x)
+    ld, lt = md(xd, to_danlu(t)).loss, mt(xt, to_torch(t)).loss
+    pd, pt = list(md.parameters()), list(mt.parameters())
+    for a, b in zip(danlu.autograd.grad(ld, pd), torch.autograd.grad(lt, pt)):
+        assert_close(a, b)
+    compare_fn(lambda lib, a: (md if lib is danlu else mt).log_prob(a), x)
+    pred_d, pred_t = md.predict(to_danlu(x)), mt.predict(to_torch(x))
+    assert pred_d.tolist() == pred_t.tolist()
+    np.testing.assert_allclose(np.exp(md.log_prob(to_danlu(x)).detach().numpy()).sum(1), 1.0,
+                               rtol=1e-5)
+    # unbatched
+    compare_fn(lambda lib, a, b: tuple((md if lib is danlu else mt)(a, b)), x[0], t[3])
+
+
+def test_adaptive_log_softmax_predict_paths_and_gradcheck():
+    md, mt = _asm_pair(np.float64, True, (3, 6), 2.0)
+    with torch.no_grad():
+        mt.head.bias.copy_(torch.tensor([0.0, 0.0, 0.0, 50.0, 0.0]))  # every row -> cluster 0
+    _copy_params(md, mt)
+    x = _rand((6, 8))
+    assert md.predict(to_danlu(x)).tolist() == mt.predict(to_torch(x)).tolist()
+    with torch.no_grad():
+        mt.head.bias.copy_(torch.tensor([50.0, 0.0, 0.0, 0.0, 0.0]))  # every row in the shortlist
+    _copy_params(md, mt)
+    assert md.predict(to_danlu(x)).tolist() == [0] * 6
+    xx = danlu.tensor(_rand((3, 8)), requires_grad=True)
+    tt = danlu.tensor([1, 4, 8])
+    assert gradcheck(lambda a: md(a, tt).output, (xx,))
+
+
+def test_adaptive_log_softmax_errors():
+    with pytest.raises(ValueError, match="cutoffs should be a sequence of length larger than 0"):
+        nn.AdaptiveLogSoftmaxWithLoss(8, 10, [])
+    with pytest.raises(ValueError, match="cutoffs should be a sequence of unique"):
+        nn.AdaptiveLogSoftmaxWithLoss(8, 10, [5, 3])
+    with pytest.raises(ValueError, match="cutoffs should be a sequence of unique"):
+        nn.AdaptiveLogSoftmaxWithLoss(8, 10, [3, 10])
+    m = nn.AdaptiveLogSoftmaxWithLoss(8, 10, [3])
+    with pytest.raises(RuntimeError, match=r"Target values should be in \[0, 9\]"):
+        m(danlu.zeros(2, 8), danlu.tensor([1, 10]))
+    with pytest.raises(RuntimeError, match="same size in the batch dimension"):
+        m(danlu.zeros(2, 8), danlu.tensor([1, 2, 3]))
+    with pytest.raises(RuntimeError, match="multi-target not supported"):
+        m(danlu.zeros(2, 8), danlu.tensor([[1, 2]]))
