@@ -420,6 +420,10 @@ def test_spectral_norm_parametrization_1d_and_errors():
         nn.utils.parametrizations.spectral_norm(nn.Linear(3, 4), dim=2)
     nn.utils.parametrize.remove_parametrizations(m, "bias")
     assert "bias" in dict(m.named_parameters())
+    # eval: weight = original / sigma(original) with u, v fixed
+    conv = nn.utils.parametrizations.spectral_norm(nn.Conv1d(2, 3, 2).double()).eval()
+    x = danlu.tensor(_rand((1, 2, 4)))
+    assert gradcheck(lambda w: conv(x), (conv.parametrizations.weight.original,))
 
 
 # ------------------------------------------------------------------------------------------
