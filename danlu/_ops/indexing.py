@@ -443,17 +443,64 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
         _check_gather_index(index, input.shape, d, "scatter_reduce")
         src = src[tuple(slice(0, s) for s in index.shape)]
         return ScatterMinMax.apply(input, src, index, dim=d, reduce=reduce, include_self=include_self)
-    with_grad = input._rg or src._rg
-    key = _scatter_key(xp, index._data, d)
-    out = input._data.copy()
-    if not include_self:
-        fill = {"prod": 1, "amax": -xp.inf, "amin": xp.inf}[reduce]
-        out[key] = fill
-    ufunc = {"prod": xp.multiply, "amax": xp.maximum, "amin": xp.minimum}[reduce]
-    ufunc.at(out, key, src._data[tuple(slice(0, s) for s in index.shape)])
-    if with_grad:
-        raise RuntimeError(f"scatter_reduce with reduce='{reduce}' is not differentiable in danlu")
-    return U.Tensor._make(out, None)
+    _check_gather_index(index, input.shape, d, "scatter_reduce")
+    if reduce != "prod":
+        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+    src = src[tuple(slice(0, s) for s in index.shape)]
+    return ScatterProd.apply(input, src, index, dim=d, include_self=include_self)
+
+
+class ScatterProd(Op):
+    """``scatter_reduce`` with prod: ``out[i] = prod(self[i] (if include_self), src[j] : idx[j] = i)``.
+
+    Gradient, per output group with ``P`` = product of its non-zero members and ``Z`` = its
+    number of zero members (torch's formula): a non-zero member ``x`` gets ``g * [Z = 0] * P / x``,
+    a zero member ``g * [Z = 1] * P``; with ``include_self=False`` the reached ``self`` entries get
+    0 and the unreached ones ``g``.  Written with Tensor ops, so it is differentiable again."""
+
+    _save_in = (0, 1)
+
+    @staticmethod
+    def forward(ctx, a, src, idx, dim, include_self):
+        xp = xp_of(a)
+        ctx.idx, ctx.dim, ctx.include_self = idx, dim, include_self
+        key = _scatter_key(xp, idx, dim)
+        out = a.copy()
+        if not include_self:
+            out[key] = 1
+        xp.multiply.at(out, key, src)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, src = ctx.saved_tensors
+        T = U.Tensor
+        xp = xp_of(g._data)
+        idx, dim, inc = ctx.idx, ctx.dim, ctx.include_self
+        it = T._make(idx, None)
+        const = lambda arr: T._make(xp.asarray(arr, g._data.dtype), None)  # noqa: E731
+        a_zero, s_zero = const(a._data == 0), const(src._data == 0)
+        a_nz = a + a_zero  # zeros replaced by 1 (the others unchanged)
+        s_nz = src + s_zero
+        P = ScatterProd.apply(a_nz if inc else T._make(xp.ones(a.shape, g._data.dtype), None), s_nz,
+                              it, dim=dim, include_self=True)
+        Z = ScatterAdd.apply(a_zero if inc else T._make(xp.zeros(a.shape, g._data.dtype), None), s_zero,
+                             idx=idx, dim=dim)
+        z0, z1 = const(Z._data == 0), const(Z._data == 1)
+        n = ctx.needs_input_grad
+        ga = gs = None
+        if n[0]:
+            if inc:
+                ga = g * (a_zero * z1 * P + (1 - a_zero) * z0 * P / a_nz)
+            else:
+                reached = xp.zeros(a.shape, bool)
+                reached[_scatter_key(xp, idx, dim)] = True
+                ga = g * const(~reached)
+        if n[1]:
+            Gs, Ps = Gather.apply(g, it, dim=dim), Gather.apply(P, it, dim=dim)
+            Zs = Gather.apply(Z, it, dim=dim)._data
+            gs = Gs * (s_zero * const(Zs == 1) * Ps + (1 - s_zero) * const(Zs == 0) * Ps / s_nz)
+        return ga, gs, None
 
 
 class ScatterMinMax(Op):

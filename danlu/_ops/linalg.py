@@ -387,7 +387,11 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None):
 
 
 def lstsq(A, B, rcond=None, *, driver=None):
-    """Least-squares solution of ``A X = B`` via the pseudo-inverse (differentiable)."""
+    """Least-squares solution of ``A X = B`` via the pseudo-inverse (differentiable).
+
+    The other fields follow torch on CPU per ``driver`` (default 'gelsy'): residuals
+    ``sum((A X - B)^2)`` for 'gels'/'gelsd'/'gelss' when m > n and A has full rank, singular values
+    for 'gelsd'/'gelss', the rank for all but 'gels'; empty tensors otherwise."""
     _check(A, "linalg.lstsq", square=False)
     vec = B.ndim == A.ndim - 1
     Bm = B.unsqueeze(-1) if vec else B
@@ -396,13 +400,17 @@ def lstsq(A, B, rcond=None, *, driver=None):
     m, n = A.shape[-2], A.shape[-1]
     rank = matrix_rank(A)
     empty = U.Tensor._make(xp.zeros((0,), A._data.dtype), None)
-    if m > n and bool((rank == n).all()):
+    # torch on CPU: residuals from 'gels'/'gelsd'/'gelss' only (the default 'gelsy' gives none)
+    if driver in ("gels", "gelsd", "gelss") and m > n and bool((rank == n).all()):
         res = ((A @ X - Bm) ** 2).sum(-2)
     else:
         res = empty
     X = X.squeeze(-1) if vec else X
-    return namedtuple("lstsq", ["solution", "residuals", "rank", "singular_values"])(
-        X, res, rank, empty)
+    # as torch on CPU: singular values only from the SVD-based drivers, no rank from 'gels'
+    sv = svdvals(A).detach() if driver in ("gelsd", "gelss") else empty
+    if driver == "gels":
+        rank = U.Tensor._make(xp.zeros((0,), xp.int64), None)
+    return namedtuple("lstsq", ["solution", "residuals", "rank", "singular_values"])(X, res, rank, sv)
 
 
 # ------------------------------------------------------------------------------------------

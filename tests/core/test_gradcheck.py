@@ -64,6 +64,7 @@ OPS = {
     "scatter": (lambda a, b: a.scatter(1, idx([0, 2], [1, 0]), b), [(2, 3), (2, 2)]),
     "scatter_add": (lambda a, b: a.scatter_add(1, idx([0, 0], [1, 1]), b), [(2, 3), (2, 2)]),
     "scatter_amax": (lambda a, b: a.scatter_reduce(1, idx([0, 0], [1, 2]), b, "amax"), [(2, 3), (2, 2)]),
+    "scatter_prod": (lambda a, b: a.scatter_reduce(1, idx([0, 0], [1, 2]), b, "prod"), [(2, 3), (2, 2)]),
     "index_select": (lambda a: a.index_select(0, idx(1, 1, 0)), [(2, 3)]),
     "index_add": (lambda a, b: a.index_add(0, idx(1, 1), b), [(2, 3), (2, 3)]),
     "index_copy": (lambda a, b: a.index_copy(0, idx(1), b), [(2, 3), (1, 3)]),

@@ -134,6 +134,9 @@ GATHER = {
     "scatter_reduce_sum": lambda l, x: x.scatter_reduce(0, l.tensor([[0, 1, 0, 1]]), x[1:2, :4], "sum"),
     "scatter_reduce_amax": lambda l, x: x.scatter_reduce(1, l.tensor([[0, 0], [1, 1], [2, 2]]), x[:, 1:3] * 2, "amax", include_self=False),
     "scatter_reduce_mean": lambda l, x: x.scatter_reduce(1, l.tensor([[0, 0], [1, 1], [2, 2]]), x[:, 2:4], "mean"),
+    "scatter_reduce_prod": lambda l, x: x.scatter_reduce(1, l.tensor([[0, 0], [1, 1], [2, 0]]), x[:, 2:4] + 1, "prod"),
+    "scatter_reduce_prod_noself": lambda l, x: x.scatter_reduce(
+        0, l.tensor([[0, 1, 0, 2], [0, 0, 1, 2]]), x[:2, 1:] * 2, "prod", include_self=False),
     "index_select": lambda l, x: x.index_select(1, l.tensor([3, 0, 0])),
     "index_add": lambda l, x: x.index_add(0, l.tensor([2, 0, 2]), x * 2, alpha=0.5),
     "index_copy": lambda l, x: x.index_copy(1, l.tensor([1, 3]), x[:, :2] + 1),
@@ -204,3 +207,14 @@ def test_source_larger_than_index_gets_zero_grad():
     r = danlu.zeros(2, 5, dtype=danlu.float64).scatter_add(0, danlu.tensor([[1, 0, 1, 0]]), x)
     r.sum().backward()
     assert x.grad.tolist() == [[1.0, 1.0, 1.0, 1.0, 0.0]]
+
+
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce_prod_gradient_with_zeros(include_self):
+    """torch's prod gradient: a zero member gets the product of the others when it is the only zero
+    of its group, 0 when there are more; the others get 0 when their group holds a zero."""
+    a = np.array([[1.5, 0.0, 2.0], [0.0, -1.0, 3.0], [2.0, 0.5, 0.0]])
+    s = np.array([[0.0, 2.0, 1.0], [3.0, 0.0, -2.0], [0.5, 4.0, 0.0], [2.0, 0.0, 1.5]])
+    idx = np.array([[0, 0, 1], [0, 1, 1], [2, 2, 2], [1, 0, 2]])
+    compare_fn(lambda l, a, s: a.scatter_reduce(0, l.tensor(idx), s, "prod", include_self=include_self),
+               a, s)

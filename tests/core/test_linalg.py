@@ -178,3 +178,17 @@ def test_lstsq_fields_vs_torch():
     d, t = danlu.linalg.lstsq(to_danlu(a), to_danlu(b)), torch.linalg.lstsq(to_torch(a), to_torch(b))
     assert_close(d.solution, t.solution, rtol=1e-8, atol=1e-10)
     assert int(d.rank) == int(t.rank)
+
+
+@pytest.mark.parametrize("driver", [None, "gelsy", "gelsd", "gelss", "gels"])
+@pytest.mark.parametrize("shapes", [((5, 3), (5, 2)), ((2, 5, 3), (2, 5, 2)), ((3, 5), (3, 2))])
+def test_lstsq_driver_fields_like_torch(driver, shapes):
+    """Which fields are filled depends on the driver, as in torch on CPU."""
+    if driver == "gels" and shapes[0][-2] < shapes[0][-1]:
+        pytest.skip("gels needs a full-rank tall A")
+    a, b = R(*shapes[0]), R(*shapes[1])
+    kw = {} if driver is None else {"driver": driver}
+    d, t = danlu.linalg.lstsq(to_danlu(a), to_danlu(b), **kw), torch.linalg.lstsq(to_torch(a), to_torch(b), **kw)
+    for x, y in zip(d, t):
+        assert tuple(x.shape) == tuple(y.shape)
+        assert_close(x, y, rtol=1e-8, atol=1e-10)
