@@ -143,17 +143,46 @@ def peak_memory_mb(name: str, lib: str, device: str, threads: int, quick: bool) 
         return None
 
 
+def _status_kb(field: str) -> int | None:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
 def _mem_child(name: str, libname: str, device: str, threads: int, quick: bool) -> None:
+    """Print the peak RSS (MB) the workload adds to the process that has imported ``libname``.
+
+    Linux: the high-water mark is reset after the imports (``/proc/self/clear_refs`` <- 5), so an
+    import's transient peak does not hide the workload's; elsewhere ``ru_maxrss`` is the fallback."""
     import resource
 
     from workloads import WORKLOADS
 
-    lib = _libs(threads)[libname]
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if libname == "torch":
+        import torch as lib
+
+        lib.set_num_threads(threads)
+    else:
+        import danlu as lib
+    base = _status_kb("VmRSS")
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        reset = True
+    except OSError:
+        reset = False
+    if not reset or base is None:
+        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     step = WORKLOADS[name](lib, device, quick)
     for _ in range(3):
         step()
-    print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024)
+    peak = _status_kb("VmHWM") if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(max(0, peak - base) / 1024)
 
 
 def _fmt_table(rows: list[dict], targets: dict) -> str:
