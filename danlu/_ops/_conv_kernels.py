@@ -145,7 +145,39 @@ def kernels():
                         oc[oh, ow] = best
                         kc[oh, ow] = bi
 
-    _state["k"] = (im2col, col2im, maxpool, maxpool_scatter, maxpool22)
+    @numba.njit(cache=True, nogil=True, error_model="numpy")
+    def avgpool22(x, ho, wo, div, out):  # pragma: no cover - compiled
+        # 2x2 / stride 2, no padding: the NumPy path's sum order ((a + b) + c) + d, then / div
+        n_, c_ = x.shape[0], x.shape[1]
+        for n in range(n_):
+            for c in range(c_):
+                xc = x[n, c]
+                oc = out[n, c]
+                for oh in range(ho):
+                    r0 = xc[2 * oh]
+                    r1 = xc[2 * oh + 1]
+                    for ow in range(wo):
+                        oc[oh, ow] = (((r0[2 * ow] + r0[2 * ow + 1]) + r1[2 * ow]) + r1[2 * ow + 1]) / div
+
+    @numba.njit(cache=True, nogil=True, error_model="numpy")
+    def avgpool22_adjoint(g, div, out):  # pragma: no cover - compiled
+        # out (N, C, H, W), rows/cols beyond 2*ho / 2*wo already zero: each g / div to its window
+        n_, c_, ho, wo = g.shape
+        for n in range(n_):
+            for c in range(c_):
+                gc = g[n, c]
+                oc = out[n, c]
+                for oh in range(ho):
+                    r0 = oc[2 * oh]
+                    r1 = oc[2 * oh + 1]
+                    for ow in range(wo):
+                        v = gc[oh, ow] / div
+                        r0[2 * ow] = v
+                        r0[2 * ow + 1] = v
+                        r1[2 * ow] = v
+                        r1[2 * ow + 1] = v
+
+    _state["k"] = (im2col, col2im, maxpool, maxpool_scatter, maxpool22, avgpool22, avgpool22_adjoint)
     return _state["k"]
 
 

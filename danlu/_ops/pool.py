@@ -200,12 +200,29 @@ def avg_divisor(xp, sp, k, stride, pad, osp, count_include_pad, divisor_override
     return div
 
 
+def _avg22(a, k, stride, pad, osp, div, sp=None):
+    """The compiled 2x2 / stride-2 average-pool kernels when they apply: NumPy float (N, C, H, W),
+    no padding, every window inside the input (no ceil_mode overhang), a scalar divisor."""
+    sp = a.shape[2:] if sp is None else sp
+    if (tuple(k) != (2, 2) or tuple(stride) != (2, 2) or any(lo or hi for lo, hi in pad)
+            or not isinstance(div, (int, float)) or any(2 * o > s for o, s in zip(osp, sp))):
+        return None
+    kern = _fast(a, k)
+    return kern if kern is not None and len(kern) > 6 else None
+
+
 class AvgPool(Op):
     """Window sums over the zero-padded input divided by ``div`` (an array or a number)."""
 
     @staticmethod
     def forward(ctx, x, *, k, stride, pad, osp, div):
         xp = xp_of(x)
+        ctx.geom = (k, stride, pad, div, tuple(x.shape))
+        kern = _avg22(x, k, stride, pad, osp, div)
+        if kern is not None:
+            out = xp.empty(x.shape[:2] + tuple(osp), x.dtype)
+            kern[5](x, osp[0], osp[1], x.dtype.type(div), out)
+            return out
         dil = (1,) * len(k)
         win = windows(pad_zeros(x, pad), k, stride, dil, osp)
         head = (slice(None), slice(None))
@@ -214,7 +231,6 @@ class AvgPool(Op):
         for off in offs[1:]:
             out += win[head + off]
         out /= xp.asarray(div, dtype=x.dtype) if not isinstance(div, (int, float)) else div
-        ctx.geom = (k, stride, pad, div, tuple(x.shape))
         return out
 
     @staticmethod
@@ -231,9 +247,15 @@ class AvgPoolAdjoint(Op):
         xp = xp_of(g)
         ctx.geom = (k, stride, pad, div, tuple(g.shape[2:]))
         padded = shape[:2] + tuple(s + lo + hi for s, (lo, hi) in zip(shape[2:], pad))
+        osp = g.shape[2:]
+        kern = _avg22(g, k, stride, pad, osp, div, shape[2:])
+        if kern is not None:
+            tiled = all(2 * o == s for o, s in zip(osp, shape[2:]))
+            buf = (xp.empty if tiled else xp.zeros)(tuple(shape), g.dtype)
+            kern[6](g, g.dtype.type(div), buf)
+            return buf
         buf = xp.zeros(padded, g.dtype)
         gd = g / div
-        osp = g.shape[2:]
         dil = (1,) * len(k)
         for off in _offsets(k):
             buf[_slice_key(off, stride, dil, osp)] += gd

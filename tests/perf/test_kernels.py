@@ -275,3 +275,26 @@ def test_maxpool_2x2_kernel_equals_reference_with_nan(kw, shape):
             CK.set_enabled(True)
     for a, b in zip(*res):
         np.testing.assert_array_equal(a, b)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("shape", [(3, 4, 8, 8), (2, 3, 7, 9), (1, 1, 2, 2)])
+@pytest.mark.parametrize("kw", [dict(), dict(ceil_mode=True), dict(divisor_override=3)])
+def test_avgpool_2x2_kernel_equals_reference_exactly(dtype, shape, kw):
+    """Same sum order and division as the NumPy path: bit-identical values and gradients."""
+    x = np.random.default_rng(8).standard_normal(shape).astype(dtype)
+    g = np.random.default_rng(9)
+    res = []
+    for flag in (True, False):
+        CK.set_enabled(flag)
+        try:
+            xd = danlu.tensor(x, requires_grad=True)
+            y = F.avg_pool2d(xd, 2, **kw)
+            y.backward(danlu.tensor(g.standard_normal(tuple(y.shape)).astype(dtype)))
+            g = np.random.default_rng(9)
+            res.append((_np(y), _np(xd.grad)))
+        finally:
+            CK.set_enabled(True)
+    for a, b in zip(*res):
+        np.testing.assert_array_equal(a, b)
