@@ -211,8 +211,18 @@ from ._ops.blas import (
 )
 from ._ops.norms import norm
 from ._ops.linalg import (
+    cholesky_inverse,
     cholesky_legacy as cholesky,
+    cholesky_solve,
     det,
+    geqrf,
+    lu_legacy as lu,
+    lu_solve_legacy as lu_solve,
+    lu_unpack,
+    matrix_exp,
+    orgqr,
+    ormqr,
+    triangular_solve,
     inv as inverse,
     logdet,
     matrix_power,

@@ -150,7 +150,11 @@ def _bind_linalg():
     for name, fn in (("det", L.det), ("logdet", L.logdet), ("slogdet", L.slogdet),
                      ("inverse", L.inv), ("pinverse", L.pinverse), ("svd", L.svd_legacy),
                      ("qr", L.qr_legacy), ("cholesky", L.cholesky_legacy),
-                     ("matrix_power", L.matrix_power)):
+                     ("matrix_power", L.matrix_power), ("matrix_exp", L.matrix_exp),
+                     ("cholesky_solve", L.cholesky_solve), ("cholesky_inverse", L.cholesky_inverse),
+                     ("lu", L.lu_legacy), ("lu_solve", L.lu_solve_legacy),
+                     ("triangular_solve", L.triangular_solve), ("geqrf", L.geqrf),
+                     ("orgqr", L.orgqr), ("ormqr", L.ormqr)):
         _bind(name, fn)
 
 

@@ -603,6 +603,588 @@ def cross(input, other, *, dim=-1):
 
 
 # ------------------------------------------------------------------------------------------
+# matrix_exp
+# ------------------------------------------------------------------------------------------
+# [13/13] Pade coefficients b_0..b_13 of exp (Higham 2005, "The scaling and squaring method for
+# the matrix exponential revisited") and the 1-norm up to which it is exact to double rounding
+_PADE13 = (64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0,
+           129060195264000.0, 10559470521600.0, 670442572800.0, 33522128640.0, 1323241920.0,
+           40840800.0, 960960.0, 16380.0, 182.0, 1.0)
+_THETA13 = 5.371920351148152
+
+
+def _quiet(xp):
+    import contextlib
+
+    return xp.errstate(all="ignore") if hasattr(xp, "errstate") else contextlib.nullcontext()
+
+
+def _expm(xp, a):
+    """``exp(A)`` of a batch of square matrices by scaling and squaring: per matrix the smallest
+    ``s >= 0`` with ``||A 2^-s||_1 <= theta_13``, ``r = (V - U)^-1 (V + U)`` the [13/13] Pade
+    approximant of ``exp(A 2^-s)`` (U odd, V even part), then ``s`` squarings."""
+    n = a.shape[-1]
+    if a.size == 0:
+        return a.copy()
+    with _quiet(xp):
+        s = xp.ceil(xp.log2(xp.abs(a).sum(-2).max(-1) / _THETA13))
+    s = xp.where(xp.isfinite(s) & (s > 0), s, 0).astype(xp.int64)
+    x = a * xp.exp2(-s.astype(a.dtype))[..., None, None]
+    b = _PADE13
+    eye = xp.eye(n, dtype=a.dtype)
+    x2 = x @ x
+    x4 = x2 @ x2
+    x6 = x4 @ x2
+    u = x @ (x6 @ (b[13] * x6 + b[11] * x4 + b[9] * x2) + b[7] * x6 + b[5] * x4 + b[3] * x2
+             + b[1] * eye)
+    v = x6 @ (b[12] * x6 + b[10] * x4 + b[8] * x2) + b[6] * x6 + b[4] * x4 + b[2] * x2 + b[0] * eye
+    with _quiet(xp):
+        try:
+            r = xp.linalg.solve(v - u, v + u)
+        except _linalg_error(xp):  # only for non-finite input
+            r = xp.full(a.shape, xp.nan, a.dtype)
+    smax, smin = int(s.max()), int(s.min())
+    for j in range(smax):
+        sq = r @ r
+        r = sq if j < smin else xp.where((s > j)[..., None, None], sq, r)
+    return r.astype(a.dtype, copy=False)
+
+
+class MatrixExp(Op):
+    """``exp(A)``; ``gA = L(A^T, g)``, the Frechet derivative, read off as the upper-right block
+    of ``exp([[A^T, g], [0, A^T]])`` (so the backward is itself differentiable)."""
+
+    _save_in = (0,)
+
+    @staticmethod
+    def forward(ctx, a):
+        return _expm(xp_of(a), a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        from .shape import cat
+
+        n = a.shape[-1]
+        at = a.mT
+        big = cat([cat([at, g], -1), cat([a.new_zeros(tuple(a.shape)), at], -1)], -2)
+        return (MatrixExp.apply(big).narrow(-2, 0, n).narrow(-1, n, n),)
+
+
+def matrix_exp(A):
+    """``exp(A) = sum_k A^k / k!`` of a (batch of) square matrices."""
+    _check(A, "linalg.matrix_exp")
+    return MatrixExp.apply(A)
+
+
+# ------------------------------------------------------------------------------------------
+# triangular solves
+# ------------------------------------------------------------------------------------------
+def _trsolve(xp, a, b, upper, unit):
+    """``X`` with ``A X = B`` for triangular ``A`` (batch dims already equal), by substitution
+    row by row: ``x_i = (b_i - sum_{j != i in the triangle} a_ij x_j) / a_ii``.  Only the
+    ``upper`` (or lower) triangle is read; ``unit``: ``a_ii`` taken as 1.  A zero diagonal gives
+    inf/nan, as LAPACK's trtrs."""
+    n = a.shape[-1]
+    x = xp.empty(b.shape, b.dtype)
+    with _quiet(xp):
+        for i in (range(n - 1, -1, -1) if upper else range(n)):
+            r = b[..., i, :]
+            lo, hi = (i + 1, n) if upper else (0, i)
+            if hi > lo:
+                r = r - (a[..., i:i + 1, lo:hi] @ x[..., lo:hi, :])[..., 0, :]
+            x[..., i, :] = r if unit else r / a[..., i, i][..., None]
+    return x
+
+
+class SolveTriangular(Op):
+    """``X = A^-1 B``, A triangular; ``gB = A^-T g``, ``gA = -gB X^T`` kept on A's triangle
+    (strictly, when unitriangular)."""
+
+    _save_in = (0,)
+    _save_out = True
+
+    @staticmethod
+    def forward(ctx, a, b, upper, unit):
+        ctx.upper, ctx.unit = upper, unit
+        return _trsolve(xp_of(a), a, b, upper, unit)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, x = ctx.saved_tensors
+        upper, unit = ctx.upper, ctx.unit
+        gb = SolveTriangular.apply(a.mT, g, upper=not upper, unit=unit)
+        ga = None
+        if ctx.needs_input_grad[0]:
+            ga = -(gb @ x.mT)
+            ga = ga.triu(1 if unit else 0) if upper else ga.tril(-1 if unit else 0)
+        return ga, (gb if ctx.needs_input_grad[1] else None)
+
+
+def _promote2(A, B):
+    dt = D.promote_types(A.dtype, B.dtype)
+    return (A if A.dtype is dt else A.to(dt)), (B if B.dtype is dt else B.to(dt))
+
+
+def _expand_batch(A, B):
+    batch = U.broadcast_shapes(tuple(A.shape[:-2]), tuple(B.shape[:-2]))
+    Ae = A if tuple(A.shape[:-2]) == batch else A.expand(batch + tuple(A.shape[-2:]))
+    Be = B if tuple(B.shape[:-2]) == batch else B.expand(batch + tuple(B.shape[-2:]))
+    return Ae, Be
+
+
+def _tri(A, B, upper, unit):
+    A, B = _promote2(A, B)
+    Ae, Be = _expand_batch(A, B)
+    return SolveTriangular.apply(Ae, Be, upper=bool(upper), unit=bool(unit))
+
+
+def _out(res, out):
+    if out is None:
+        return res
+    from .elementwise import _out as write
+
+    return write(res, out)
+
+
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
+    """``X`` with ``A X = B`` (``left=False``: ``X A = B``) for triangular ``A``: only its upper
+    (``upper=True``) or lower triangle is read; ``unitriangular``: its diagonal is taken as 1."""
+    fn = "linalg.solve_triangular"
+    _check(A, fn)
+    if not isinstance(B, U.Tensor) or B.ndim < 2:
+        raise RuntimeError(f"{fn}: The input tensor B must have at least 2 dimensions.")
+    n = A.shape[-1]
+    if (B.shape[-2] if left else B.shape[-1]) != n:
+        eq = "AX = B" if left else "XA = B"
+        raise RuntimeError(f"{fn}: Incompatible shapes of A and B for the equation {eq} "
+                           f"({A.shape[-2]}x{A.shape[-1]} and {B.shape[-2]}x{B.shape[-1]})")
+    if left:
+        return _out(_tri(A, B, upper, unitriangular), out)
+    return _out(_tri(A.mT, B.mT, not upper, unitriangular).mT, out)
+
+
+def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False, *, out=None):
+    """Deprecated ``torch.triangular_solve``: ``(X, A.clone())`` with ``op(A) X = b``,
+    ``op(A) = A^T`` when ``transpose``; both broadcast to the common batch shape."""
+    if not isinstance(b, U.Tensor) or b.ndim < 2:
+        raise RuntimeError("torch.triangular_solve: Expected b to have at least 2 dimensions, but it "
+                           f"has {getattr(b, 'ndim', 0)} dimensions instead")
+    _check(A, "torch.triangular_solve")
+    if A.shape[-1] != b.shape[-2]:
+        raise RuntimeError(
+            f"Incompatible matrix sizes for triangular_solve: each A matrix is {A.shape[-2]} by "
+            f"{A.shape[-1]} but each b matrix is {b.shape[-2]} by {b.shape[-1]}")
+    Ae, be = _expand_batch(A, b)
+    X = _tri(Ae.mT if transpose else Ae, be, upper != bool(transpose), unitriangular)
+    res = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])(X, Ae.clone())
+    if out is not None:
+        _out(res[0], out[0])
+        _out(res[1], out[1])
+        return type(res)(out[0], out[1])
+    return res
+
+
+# ------------------------------------------------------------------------------------------
+# Cholesky solves
+# ------------------------------------------------------------------------------------------
+def _chol_solve(xp, b, l, upper):
+    lt = xp.swapaxes(l, -1, -2)
+    if upper:  # A = U^T U
+        return _trsolve(xp, l, _trsolve(xp, lt, b, False, False), True, False)
+    return _trsolve(xp, lt, _trsolve(xp, l, b, False, False), True, False)
+
+
+class CholeskySolve(Op):
+    """``X = (L L^T)^-1 B`` (``upper``: ``(U^T U)^-1 B``), reading one triangle of L.  As torch:
+    ``gB = A^-1 g``, ``C = gB X^T + X gB^T``, ``gL = -C L`` (``upper``: ``gU = -U C``)."""
+
+    _save_in = (1,)
+    _save_out = True
+
+    @staticmethod
+    def forward(ctx, b, l, upper):
+        ctx.upper = upper
+        return _chol_solve(xp_of(l), b, l, upper)
+
+    @staticmethod
+    def backward(ctx, g):
+        l, x = ctx.saved_tensors
+        gb = CholeskySolve.apply(g, l, upper=ctx.upper)
+        gl = None
+        if ctx.needs_input_grad[1]:
+            c = gb @ x.mT
+            c = c + c.mT
+            gl = -(l @ c) if ctx.upper else -(c @ l)
+        return (gb if ctx.needs_input_grad[0] else None), gl
+
+
+def cholesky_solve(B, L, upper=False, *, out=None):
+    """``X`` with ``A X = B`` given the Cholesky factor of ``A = L L^T`` (``upper``: ``U^T U``)."""
+    if not isinstance(B, U.Tensor) or B.ndim < 2:
+        raise RuntimeError(f"b should have at least 2 dimensions, but has {getattr(B, 'ndim', 0)} "
+                           "dimensions instead")
+    if not isinstance(L, U.Tensor) or L.ndim < 2:
+        raise RuntimeError(f"u should have at least 2 dimensions, but has {getattr(L, 'ndim', 0)} "
+                           "dimensions instead")
+    if L.shape[-1] != L.shape[-2]:
+        raise RuntimeError(f"A must be batches of square matrices, but they are {L.shape[-2]} by "
+                           f"{L.shape[-1]} matrices")
+    _check(L, "cholesky_solve")
+    if L.shape[-1] != B.shape[-2]:
+        raise RuntimeError(
+            f"Incompatible matrix sizes for cholesky_solve: each A matrix is {L.shape[-2]} by "
+            f"{L.shape[-1]} but each b matrix is {B.shape[-2]} by {B.shape[-1]}")
+    B, L = _promote2(B, L)
+    Be, Le = _expand_batch(B, L)
+    return _out(CholeskySolve.apply(Be, Le, upper=bool(upper)), out)
+
+
+def cholesky_inverse(L, upper=False, *, out=None):
+    """``A^-1`` from the Cholesky factor of ``A = L L^T`` (``upper``: ``U^T U``); symmetric."""
+    _check(L, "cholesky_inverse")
+    eye = _eye(L.shape[-1], L).expand(tuple(L.shape))
+    X = CholeskySolve.apply(eye, L, upper=bool(upper))
+    return _out((X + X.mT) * 0.5, out)
+
+
+# ------------------------------------------------------------------------------------------
+# LU with partial pivoting
+# ------------------------------------------------------------------------------------------
+def _getrf(xp, a):
+    """LAPACK getrf on a batch of m x n matrices, right-looking: at step j the row ``p >= j``
+    with the largest ``|a_pj|`` (first on ties) is swapped into row j, the column below is
+    divided by the pivot and the trailing block gets the rank-1 update
+    ``a[j+1:, j+1:] -= a[j+1:, j] a[j, j+1:]``.  Returns ``(LU, pivots (1-based int32), info)``,
+    info = index (1-based) of the first exactly-zero pivot, 0 if none."""
+    m, n = a.shape[-2], a.shape[-1]
+    k = min(m, n)
+    batch = a.shape[:-2]
+    f = xp.array(a, copy=True).reshape((-1, m, n))
+    nb = f.shape[0]
+    piv = xp.empty((nb, k), xp.int32)
+    info = xp.zeros((nb,), xp.int32)
+    rows = xp.arange(nb)
+    with _quiet(xp):
+        for j in range(k):
+            p = j + xp.argmax(xp.abs(f[:, j:, j]), axis=1)
+            piv[:, j] = p + 1
+            top = f[rows, j].copy()
+            f[rows, j] = f[rows, p]
+            f[rows, p] = top
+            d = f[:, j, j]
+            zero = d == 0
+            info = xp.where((info == 0) & zero, j + 1, info).astype(xp.int32)
+            if j + 1 < m:
+                col = f[:, j + 1:, j] / xp.where(zero, 1, d)[:, None]
+                f[:, j + 1:, j] = col
+                if j + 1 < n:
+                    f[:, j + 1:, j + 1:] -= col[:, :, None] * f[:, j:j + 1, j + 1:]
+    return f.reshape(a.shape), piv.reshape(batch + (k,)), info.reshape(batch)
+
+
+def _perm_of(xp, piv, m):
+    """Row order ``perm`` with ``(P^T A)[i] = A[perm[i]]`` from LAPACK's sequential swaps
+    ``i <-> piv[i] - 1``."""
+    batch, k = piv.shape[:-1], piv.shape[-1]
+    pv = piv.reshape((-1, k)).astype(xp.int64) - 1
+    nb = pv.shape[0]
+    perm = xp.tile(xp.arange(m), (nb, 1))
+    rows = xp.arange(nb)
+    for i in range(k):
+        q = pv[:, i]
+        t = perm[:, i].copy()
+        perm[:, i] = perm[rows, q]
+        perm[rows, q] = t
+    return perm.reshape(batch + (m,))
+
+
+def _perm_matrix(LU, pivots):
+    """``P`` (LU's dtype) with ``A = P L U`` for the given pivots (a constant)."""
+    xp = xp_of(LU._data)
+    m = LU.shape[-2]
+    batch = tuple(LU.shape[:-2])
+    piv = xp.broadcast_to(pivots._data, batch + tuple(pivots.shape[-1:]))
+    perm = _perm_of(xp, piv, m)
+    pt = perm[..., :, None] == xp.arange(m)
+    return U.Tensor._make(xp.swapaxes(pt, -1, -2).astype(LU._data.dtype), None)
+
+
+def _split_lu(LU):
+    """``L`` (m x k, unit lower) and ``U`` (k x n, upper) packed in ``LU`` (Tensor ops)."""
+    m, n = LU.shape[-2], LU.shape[-1]
+    k = min(m, n)
+    xp = xp_of(LU._data)
+    Lm = (LU if n == k else LU.narrow(-1, 0, k)).tril(-1) + \
+        U.Tensor._make(xp.eye(m, k, dtype=LU._data.dtype), None)
+    Um = (LU if m == k else LU.narrow(-2, 0, k)).triu()
+    return Lm, Um
+
+
+def _lu_backward(P, L, Um, gL, gU):
+    """Gradient of ``A = P L U`` given ``gL`` (strictly lower part read) and ``gU`` (upper):
+    square ``gA = P L^-T [tril_-1(L^T gL) + triu(gU U^T)] U^-T``; wide ``U = [U1 U2]`` adds
+    ``-gU2 U2^T`` inside the ``tril_-1`` and ``gA2 = P L^-T gU2``; tall ``L = [L1; L2]`` adds
+    ``-L2^T gL2`` inside the ``triu`` and ``gA2 = P gL2 U^-T``."""
+    from .shape import cat
+
+    m, n = L.shape[-2], Um.shape[-1]
+    k = min(m, n)
+    if m == n:
+        phi = (L.mT @ gL).tril(-1) + (gU @ Um.mT).triu()
+        gA = solve_triangular(L.mT, phi, upper=True, unitriangular=True)
+        gA = solve_triangular(Um.mT, gA, upper=False, left=False)
+    elif m < n:
+        U1, U2 = Um.narrow(-1, 0, k), Um.narrow(-1, k, n - k)
+        gU1, gU2 = gU.narrow(-1, 0, k), gU.narrow(-1, k, n - k)
+        phi = (L.mT @ gL - gU2 @ U2.mT).tril(-1) + (gU1 @ U1.mT).triu()
+        gA1 = solve_triangular(U1.mT, phi, upper=False, left=False)
+        gA = solve_triangular(L.mT, cat([gA1, gU2], -1), upper=True, unitriangular=True)
+    else:
+        L1, L2 = L.narrow(-2, 0, k), L.narrow(-2, k, m - k)
+        gL1, gL2 = gL.narrow(-2, 0, k), gL.narrow(-2, k, m - k)
+        phi = (L1.mT @ gL1).tril(-1) + (gU @ Um.mT - L2.mT @ gL2).triu()
+        gA1 = solve_triangular(L1.mT, phi, upper=True, unitriangular=True)
+        gA = solve_triangular(Um.mT, cat([gA1, gL2], -2), upper=False, left=False)
+    return P @ gA
+
+
+class LinalgLuFactor(Op):
+    """``(LU, pivots, info)`` of getrf; the gradient flows from ``LU`` (L strictly below the
+    diagonal, U on and above it) through ``A = P L U``."""
+
+    n_out = 3
+    _save_out = True
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.non_differentiable = (1, 2)
+        return _getrf(xp_of(a), a)
+
+    @staticmethod
+    def backward(ctx, gLU, gpiv, ginfo):
+        LU, piv, _ = ctx.saved_tensors
+        m, n = LU.shape[-2], LU.shape[-1]
+        k = min(m, n)
+        L, Um = _split_lu(LU)
+        gL = (gLU if n == k else gLU.narrow(-1, 0, k)).tril(-1)
+        gU = (gLU if m == k else gLU.narrow(-2, 0, k)).triu()
+        return (_lu_backward(_perm_matrix(LU, piv), L, Um, gL, gU),)
+
+
+def _lu_check(A, fn, pivot):
+    _check(A, fn, square=False)
+    if not pivot:
+        raise RuntimeError(f"{fn}: LU without pivoting is not implemented on the CPU")
+
+
+def _lu_error(fn, info):
+    from .._backend import to_numpy
+    import numpy as np
+
+    inf = to_numpy(info._data)
+    if not inf.any():
+        return None
+    flat = inf.reshape(-1)
+    i = int(np.argmax(flat != 0))
+    pre = f"(Batch element {i}): " if inf.ndim else ""
+    j = int(flat[i])
+    return RuntimeError(
+        f"torch.{fn}: {pre}U[{j},{j}] is zero and using it on lu_solve would result in a division "
+        "by zero. If you still want to perform the factorization, consider calling "
+        "linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)")
+
+
+_LUFEX = namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"])
+_LUF = namedtuple("linalg_lu_factor", ["LU", "pivots"])
+
+
+def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
+    """``(LU, pivots, info)``: ``A = P L U`` packed as LAPACK's getrf (L unit lower below the
+    diagonal, U on and above; ``pivots`` 1-based int32 row swaps; ``info`` first zero pivot)."""
+    _lu_check(A, "linalg.lu_factor", pivot)
+    res = _LUFEX(*LinalgLuFactor.apply(A))
+    if check_errors:
+        err = _lu_error("linalg.lu_factor_ex", res.info)
+        if err is not None:
+            raise err
+    return res
+
+
+def lu_factor(A, *, pivot=True, out=None):
+    """``(LU, pivots)`` of ``lu_factor_ex``; an exactly singular U is an error."""
+    LU, piv, info = lu_factor_ex(A, pivot=pivot)
+    err = _lu_error("linalg.lu_factor", info)
+    if err is not None:
+        raise err
+    return _LUF(LU, piv)
+
+
+def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=None):
+    """``(P, L, U)`` from ``lu_factor``'s packed form (empty tensors for what is not unpacked)."""
+    if LU_pivots.dtype is not D.int32:
+        raise RuntimeError(
+            "torch.lu_unpack: LU_pivots is expected to be a contiguous tensor of torch.int32 dtype.\n"
+            "Note: this function is intended to be used with the output produced by "
+            "torch.linalg.lu_factor")
+    xp = xp_of(LU_data._data)
+    empty = U.Tensor._make(xp.zeros((0,), LU_data._data.dtype), None)
+    P = _perm_matrix(LU_data, LU_pivots) if unpack_pivots else empty
+    Lm, Um = _split_lu(LU_data) if unpack_data else (empty, empty)
+    return namedtuple("lu_unpack", ["P", "L", "U"])(P, Lm, Um)
+
+
+def lu(A, *, pivot=True, out=None):
+    """``(P, L, U)`` with ``A = P L U``: P a permutation, L (m x k) unit lower, U (k x n) upper,
+    ``k = min(m, n)``; differentiable in L and U."""
+    _lu_check(A, "linalg.lu", pivot)
+    LU, piv, _ = LinalgLuFactor.apply(A)
+    P, Lm, Um = lu_unpack(LU, piv)
+    return namedtuple("linalg_lu", ["P", "L", "U"])(P, Lm, Um)
+
+
+def lu_legacy(A, pivot=True, get_infos=False, out=None):
+    """Deprecated ``torch.lu``: ``(LU, pivots)`` (``get_infos``: ``(LU, pivots, infos)``)."""
+    LU, piv, info = lu_factor_ex(A, pivot=pivot)
+    return (LU, piv, info) if get_infos else (LU, piv)
+
+
+def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
+    """``X`` with ``A X = B`` from ``(LU, pivots) = lu_factor(A)``: ``X = U^-1 L^-1 P^T B``
+    (``adjoint``: ``A^T X = B``; ``left=False``: ``X A = B``); differentiable in LU and B."""
+    fn = "linalg.lu_solve"
+    if not isinstance(LU, U.Tensor) or LU.ndim < 2:
+        raise RuntimeError(f"torch.{fn}: The input tensor A must have at least 2 dimensions.")
+    if LU.shape[-1] != LU.shape[-2]:
+        raise RuntimeError(f"torch.{fn}: A must be batches of square matrices, but they are "
+                           f"{LU.shape[-2]} by {LU.shape[-1]} matrices")
+    if not isinstance(B, U.Tensor) or B.ndim < 2:
+        raise RuntimeError(f"{fn}: The input tensor B must have at least 2 dimensions.")
+    n = LU.shape[-1]
+    if (B.shape[-2] if left else B.shape[-1]) != n:
+        eq = "AX = B" if left else "XA = B"
+        raise RuntimeError(f"{fn}: Incompatible shapes of A and B for the equation {eq} "
+                           f"({n}x{n} and {B.shape[-2]}x{B.shape[-1]})")
+    if pivots.dtype is not D.int32:
+        raise RuntimeError(f"{fn}: pivots should be a Tensor of scalar type torch.int32")
+    P, Lm, Um = lu_unpack(LU, pivots)
+    Bm = B if left else B.mT
+    if left != bool(adjoint):  # A X = B
+        X = _tri(Um, _tri(Lm, P.mT @ Bm, False, True), True, False)
+    else:  # A^T X = B
+        X = P @ _tri(Lm.mT, _tri(Um.mT, Bm, False, False), True, True)
+    return _out(X if left else X.mT, out)
+
+
+def lu_solve_legacy(b, LU_data, LU_pivots, *, out=None):
+    """Deprecated ``torch.lu_solve(b, LU_data, LU_pivots)``."""
+    return lu_solve(LU_data, LU_pivots, b, out=out)
+
+
+# ------------------------------------------------------------------------------------------
+# Householder reflectors (geqrf / householder_product = orgqr / ormqr)
+# ------------------------------------------------------------------------------------------
+def _geqrf(xp, a):
+    """LAPACK geqr2: for column j the reflector ``H = I - tau v v^T`` (``v_0 = 1``) with
+    ``H x = beta e_1``, ``beta = -sign(alpha) ||x||``, ``tau = (beta - alpha) / beta``,
+    ``v = x / (alpha - beta)`` below the diagonal (``tau = 0`` when x below alpha is zero)."""
+    m, n = a.shape[-2], a.shape[-1]
+    k = min(m, n)
+    batch = a.shape[:-2]
+    f = xp.array(a, copy=True).reshape((-1, m, n))
+    taus = xp.zeros((f.shape[0], k), a.dtype)
+    with _quiet(xp):
+        for j in range(k):
+            alpha = f[:, j, j]
+            below = f[:, j + 1:, j]
+            xnorm = xp.sqrt((below * below).sum(-1))
+            trivial = xnorm == 0
+            beta = -xp.copysign(xp.hypot(alpha, xnorm), alpha)
+            tau = xp.where(trivial, 0, (beta - alpha) / beta)
+            scale = xp.where(trivial, 1, 1 / (alpha - beta))
+            v = below * scale[:, None]
+            f[:, j + 1:, j] = v
+            f[:, j, j] = xp.where(trivial, alpha, beta)
+            taus[:, j] = tau
+            if j + 1 < n:
+                rest = f[:, j:, j + 1:]
+                w = rest[:, 0, :] + (v[:, :, None] * rest[:, 1:, :]).sum(1)
+                f[:, j, j + 1:] -= tau[:, None] * w
+                f[:, j + 1:, j + 1:] -= tau[:, None, None] * v[:, :, None] * w[:, None, :]
+    return f.reshape(a.shape), taus.reshape(batch + (k,))
+
+
+def geqrf(input, *, out=None):
+    """``(a, tau)``: QR as LAPACK's geqrf -- R on and above the diagonal, the Householder vectors
+    below it, ``Q = H_1 ... H_k`` with ``H_i = I - tau_i v_i v_i^T`` (not differentiable)."""
+    if not isinstance(input, U.Tensor) or input.ndim < 2:
+        raise RuntimeError("torch.geqrf: input must have at least 2 dimensions.")
+    _check(input, "torch.geqrf", square=False)
+    a, tau = _geqrf(xp_of(input._data), input._data)
+    return namedtuple("geqrf", ["a", "tau"])(U.Tensor._make(a, None), U.Tensor._make(tau, None))
+
+
+def _reflectors(input, tau, fn):
+    if not isinstance(input, U.Tensor) or input.ndim < 2:
+        raise RuntimeError(f"torch.{fn}: input must have at least 2 dimensions.")
+    _check(input, f"torch.{fn}", square=False)
+    if tau.ndim != input.ndim - 1:
+        raise RuntimeError(f"torch.{fn}: input.dim() must be greater than or equal to tau.dim() "
+                           "and the difference must be 1")
+    m, n = input.shape[-2], input.shape[-1]
+    if tau.shape[-1] > n:
+        raise RuntimeError(f"torch.{fn}: input.shape[-1] must be greater than or equal to "
+                           "tau.shape[-1]")
+    if tuple(tau.shape[:-1]) != tuple(input.shape[:-2]):
+        raise RuntimeError(f"torch.{fn}: Expected batch dimensions of tau to be equal to "
+                           f"input.shape[:-2], but got {tuple(tau.shape[:-1])}")
+    xp = xp_of(input._data)
+    V = input.tril(-1) + U.Tensor._make(xp.eye(m, n, dtype=input._data.dtype), None)
+    return V, [(V.narrow(-1, i, 1), tau.narrow(-1, i, 1).unsqueeze(-1))
+               for i in range(tau.shape[-1])]
+
+
+def householder_product(A, tau, *, out=None):
+    """First n columns of ``Q = H_1 ... H_k``, ``H_i = I - tau_i v_i v_i^T`` with ``v_i`` the
+    i-th column of A below the diagonal and 1 on it (LAPACK's orgqr); differentiable."""
+    fn = "linalg.householder_product"
+    if isinstance(A, U.Tensor) and A.ndim >= 2 and A.shape[-2] < A.shape[-1]:
+        raise RuntimeError(f"torch.{fn}: input.shape[-2] must be greater than or equal to "
+                           "input.shape[-1]")
+    V, refl = _reflectors(A, tau, fn)
+    m, n = A.shape[-2], A.shape[-1]
+    xp = xp_of(A._data)
+    Q = U.Tensor._make(xp.eye(m, n, dtype=A._data.dtype), None).expand(tuple(A.shape))
+    for v, t in reversed(refl):
+        Q = Q - (t * v) @ (v.mT @ Q)
+    return _out(Q, out)
+
+
+def orgqr(input, tau):
+    """``torch.orgqr``: ``linalg.householder_product``."""
+    return householder_product(input, tau)
+
+
+def ormqr(input, tau, other, left=True, transpose=False, *, out=None):
+    """``op(Q) C`` (``left=False``: ``C op(Q)``), ``op(Q) = Q^T`` when ``transpose``, with
+    ``Q = H_1 ... H_k`` the m x m product of geqrf's reflectors; differentiable."""
+    if not isinstance(other, U.Tensor) or other.ndim < 2:
+        raise RuntimeError("torch.ormqr: other must have at least 2 dimensions.")
+    m = input.shape[-2] if isinstance(input, U.Tensor) and input.ndim >= 2 else 0
+    if left and other.shape[-2] != m:
+        raise RuntimeError("torch.ormqr: other.shape[-2] must be equal to input.shape[-2]")
+    if not left and other.shape[-1] != m:
+        raise RuntimeError("torch.ormqr: other.shape[-1] must be equal to input.shape[-2]")
+    _, refl = _reflectors(input, tau, "ormqr")
+    C = other
+    # Q C = H_1 (... (H_k C)); Q^T C = H_k (... (H_1 C)); C Q = ((C H_1) ...) H_k
+    order = refl if left == bool(transpose) else refl[::-1]
+    for v, t in order:
+        C = C - (t * v) @ (v.mT @ C) if left else C - ((C @ v) * t) @ v.mT
+    return _out(C, out)
+
+
+# ------------------------------------------------------------------------------------------
 # torch's top-level (legacy) spellings
 # ------------------------------------------------------------------------------------------
 def svd_legacy(input, some=True, compute_uv=True):
@@ -630,4 +1212,6 @@ def cholesky_legacy(input, upper=False):
 
 __all__ = ["inv", "inv_ex", "solve", "det", "slogdet", "logdet", "eigh", "eigvalsh", "svd",
            "svdvals", "pinv", "matrix_rank", "lstsq", "qr", "cholesky", "cholesky_ex",
-           "matrix_power", "multi_dot", "cond", "vecdot", "cross"]
+           "matrix_power", "multi_dot", "cond", "vecdot", "cross", "matrix_exp", "solve_triangular",
+           "triangular_solve", "cholesky_solve", "cholesky_inverse", "lu_factor", "lu_factor_ex",
+           "lu", "lu_unpack", "lu_solve", "householder_product", "geqrf", "orgqr", "ormqr"]

@@ -9,9 +9,15 @@ from .._ops.linalg import (
     det,
     eigh,
     eigvalsh,
+    householder_product,
     inv,
     inv_ex,
     lstsq,
+    lu,
+    lu_factor,
+    lu_factor_ex,
+    lu_solve,
+    matrix_exp,
     matrix_power,
     matrix_rank,
     multi_dot,
@@ -19,6 +25,7 @@ from .._ops.linalg import (
     qr,
     slogdet,
     solve,
+    solve_triangular,
     svd,
     svdvals,
     vecdot,
@@ -27,7 +34,8 @@ from .._ops.norms import matrix_norm, norm as _norm, vector_norm
 
 __all__ = ["norm", "vector_norm", "matrix_norm", "inv", "inv_ex", "solve", "det", "slogdet", "eigh",
            "eigvalsh", "svd", "svdvals", "pinv", "matrix_rank", "lstsq", "qr", "cholesky",
-           "cholesky_ex", "matrix_power", "multi_dot", "cond", "vecdot", "cross"]
+           "cholesky_ex", "matrix_power", "multi_dot", "cond", "vecdot", "cross", "matrix_exp",
+           "solve_triangular", "lu", "lu_factor", "lu_factor_ex", "lu_solve", "householder_product"]
 
 
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
