@@ -291,19 +291,6 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     return (x1 * x2).sum(dim) / maximum(n1 * n2, tensor(eps, dtype=x1.dtype))
 
 
-def cov(input, *, correction=1, fweights=None, aweights=None):
-    x = input if input.ndim == 2 else input.reshape(1, -1)
-    xm = x - x.mean(1, keepdim=True)
-    return (xm @ xm.T / (x.shape[1] - correction)).squeeze() if input.ndim < 2 else \
-        xm @ xm.T / (x.shape[1] - correction)
-
-
-def corrcoef(input):
-    c = cov(input)
-    d = c.diagonal().sqrt()
-    return c / d.unsqueeze(1) / d.unsqueeze(0)
-
-
 def save(obj, f, **kwargs) -> None:
     """Write tensors / state dicts (nested dicts, lists, numbers) safely; see ``danlu.serialization``."""
     from .serialization import save as _save
@@ -360,3 +347,16 @@ for _name in ("diff", "logit", "ravel", "sgn", "take", "select", "heaviside", "s
     if not hasattr(Tensor, _name):
         setattr(Tensor, _name, globals()[_name])
 del _name
+
+# shape / view extras, statistics, creation and global switches (danlu._ops.views / stats, _settings)
+from ._ops.views import *  # noqa: E402,F401,F403
+from ._ops.stats import *  # noqa: E402,F401,F403
+from ._settings import *  # noqa: E402,F401,F403
+from ._creation import (  # noqa: E402,F401
+    bartlett_window,
+    blackman_window,
+    hamming_window,
+    hann_window,
+    kaiser_window,
+    range_ as range,  # noqa: A004 - torch's name
+)

@@ -205,10 +205,26 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     return _finish(arr.astype(dt.np), device, requires_grad)
 
 
-def range_(start, end, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``torch.range`` (deprecated): ``start, start + step, ...`` up to and *including* ``end``,
+    floor((end - start) / step) + 1 values, of the default float dtype unless ``dtype``."""
+    import warnings
+
+    if end is None:
+        raise TypeError('range() missing 1 required positional arguments: "end"')
+    warnings.warn(
+        "torch.range is deprecated and will be removed in a future release because its behavior "
+        "is inconsistent with Python's range builtin. Instead, use torch.arange, which produces "
+        "values in [start, end).", UserWarning, stacklevel=2)
+    start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) / step < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    dt = _dt(dtype)
     n = int(math.floor((end - start) / step)) + 1
-    arr = start + np.arange(n) * step
-    return _finish(arr.astype(_dt(dtype).np), device, requires_grad)
+    arr = start + np.arange(n, dtype=np.float64 if dt.is_floating_point else np.int64) * step
+    return _finish(arr.astype(dt.np), device, requires_grad)
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -260,3 +276,77 @@ def clone(input, *, memory_format=None) -> Tensor:
 
 def complex(*a, **k):  # pragma: no cover - torch has it; danlu does not do complex numbers
     raise TypeError("danlu does not support complex tensors")
+
+
+# -- window functions ----------------------------------------------------------------------
+def _window(name, window_length, periodic, dtype, device, requires_grad, fn) -> Tensor:
+    """``fn(n, N)`` evaluated at n = 0..L-1 with N = L + 1 when ``periodic`` (the last sample of
+    the symmetric window of length L + 1 dropped), else N = L."""
+    dt = _dt(dtype)
+    if not dt.is_floating_point:
+        raise RuntimeError(f"{name} expects floating point dtypes, got: {dt}")
+    if window_length < 0:
+        raise RuntimeError(f"{name} requires non-negative window_length, got window_length={window_length}")
+    if window_length == 0:
+        arr = np.zeros(0)
+    elif window_length == 1:
+        arr = np.ones(1)
+    else:
+        big = window_length + 1 if periodic else window_length
+        arr = fn(np.arange(big, dtype=np.float64), big)[:window_length]
+    return _finish(arr.astype(dt.np), device, requires_grad)
+
+
+def hann_window(window_length: int, periodic: bool = True, *, dtype=None, device=None,
+                requires_grad: bool = False, layout=None) -> Tensor:
+    """w[n] = 0.5 - 0.5 cos(2 pi n / (N - 1))."""
+    return _window("hann_window", window_length, periodic, dtype, device, requires_grad,
+                   lambda n, N: 0.5 - 0.5 * np.cos(2 * np.pi * n / (N - 1)))
+
+
+def hamming_window(window_length: int, periodic: bool = True, alpha: float = 0.54,
+                   beta: float = 0.46, *, dtype=None, device=None, requires_grad: bool = False,
+                   layout=None) -> Tensor:
+    """w[n] = alpha - beta cos(2 pi n / (N - 1))."""
+    return _window("hamming_window", window_length, periodic, dtype, device, requires_grad,
+                   lambda n, N: alpha - beta * np.cos(2 * np.pi * n / (N - 1)))
+
+
+def bartlett_window(window_length: int, periodic: bool = True, *, dtype=None, device=None,
+                    requires_grad: bool = False, layout=None) -> Tensor:
+    """w[n] = 1 - |2 n / (N - 1) - 1|."""
+    return _window("bartlett_window", window_length, periodic, dtype, device, requires_grad,
+                   lambda n, N: 1 - np.abs(2 * n / (N - 1) - 1))
+
+
+def blackman_window(window_length: int, periodic: bool = True, *, dtype=None, device=None,
+                    requires_grad: bool = False, layout=None) -> Tensor:
+    """w[n] = 0.42 - 0.5 cos(2 pi n / (N - 1)) + 0.08 cos(4 pi n / (N - 1))."""
+    return _window("blackman_window", window_length, periodic, dtype, device, requires_grad,
+                   lambda n, N: 0.42 - 0.5 * np.cos(2 * np.pi * n / (N - 1))
+                   + 0.08 * np.cos(4 * np.pi * n / (N - 1)))
+
+
+def _bessel_i0(x):
+    """I0(x) = sum_k ((x / 2)^(2k)) / (k!)^2, summed until the terms stop mattering."""
+    x = np.asarray(x, dtype=np.float64)
+    q = (x / 2) ** 2
+    term = np.ones_like(x)
+    total = np.ones_like(x)
+    k = 1
+    while True:
+        term = term * q / (k * k)
+        total = total + term
+        if np.all(term <= np.finfo(np.float64).eps * total) or k > 1000:
+            return total
+        k += 1
+
+
+def kaiser_window(window_length: int, periodic: bool = True, beta: float = 12.0, *, dtype=None,
+                  device=None, requires_grad: bool = False, layout=None) -> Tensor:
+    """w[n] = I0(beta sqrt(1 - ((n - a) / a)^2)) / I0(beta) with a = (N - 1) / 2."""
+    def fn(n, N):
+        a = (N - 1) / 2
+        return _bessel_i0(beta * np.sqrt(np.clip(1 - ((n - a) / a) ** 2, 0, None))) / _bessel_i0(beta)
+
+    return _window("kaiser_window", window_length, periodic, dtype, device, requires_grad, fn)

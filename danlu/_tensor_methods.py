@@ -373,3 +373,33 @@ def _apply_(self, fn):
 _bind("apply_", _apply_)
 _bind("map_", lambda self, other, fn: self.copy_(Tensor._make(
     __import__("numpy").vectorize(fn)(self._data, other._data).astype(self._data.dtype), None)))
+
+
+# -- more shape / view / statistics methods (danlu._ops.views, danlu._ops.stats) ----------------
+def _bind_views_stats():
+    from ._ops import stats as ST, views as V
+
+    for n in ("vsplit", "hsplit", "dsplit", "as_strided", "diagonal_scatter", "select_scatter",
+              "slice_scatter", "put", "index_reduce", "unsafe_chunk", "unsafe_split",
+              "split_with_sizes", "unsafe_split_with_sizes", "is_same_size", "is_signed",
+              "is_inference", "get_device", "narrow_copy", "unfold", "storage_offset",
+              "sum_to_size", "resize_", "resize_as_", "new", "fill_diagonal_"):
+        _bind(n, getattr(V, n))
+    for n in ("nanmedian", "histogram", "cov", "corrcoef", "renorm"):
+        _bind(n, getattr(ST, n))
+    _bind("swapaxes_", V.swapaxes_)
+    _bind("swapdims_", V.swapaxes_)
+    _bind("view_as", lambda self, other: S.view(self, other.shape))
+    _bind("reshape_as", lambda self, other: S.reshape(self, other.shape))
+    _bind("put_", lambda self, index, source, accumulate=False: self._inplace(V.put, index, source, accumulate))
+    _bind("index_reduce_", lambda self, dim, index, source, reduce, *, include_self=True: self._inplace(
+        V.index_reduce, dim, index, source, reduce, include_self=include_self))
+    _bind("scatter_reduce_", lambda self, dim, index, src, reduce, *, include_self=True: self._inplace(
+        I.scatter_reduce, dim, index, src, reduce, include_self=include_self))
+    _bind("renorm_", lambda self, p, dim, maxnorm: self._inplace(ST.renorm, p, dim, maxnorm))
+    Tensor.nbytes = property(V._nbytes, doc="Bytes taken by the elements: numel * itemsize.")
+    Tensor.itemsize = property(V._itemsize, doc="Bytes per element.")
+    Tensor.is_cpu = property(V._is_cpu, doc="True for tensors in host memory.")
+
+
+_bind_views_stats()
