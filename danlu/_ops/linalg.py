@@ -770,6 +770,12 @@ def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False, *, 
     if not isinstance(b, U.Tensor) or b.ndim < 2:
         raise RuntimeError("torch.triangular_solve: Expected b to have at least 2 dimensions, but it "
                            f"has {getattr(b, 'ndim', 0)} dimensions instead")
+    if not isinstance(A, U.Tensor) or A.ndim < 2:
+        raise RuntimeError("torch.triangular_solve: Expected A to have at least 2 dimensions, but it "
+                           f"has {getattr(A, 'ndim', 0)} dimensions instead")
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"A must be batches of square matrices, but they are {A.shape[-2]} by "
+                           f"{A.shape[-1]} matrices")
     _check(A, "torch.triangular_solve")
     if A.shape[-1] != b.shape[-2]:
         raise RuntimeError(
@@ -851,6 +857,13 @@ def cholesky_inverse(L, upper=False, *, out=None):
 # ------------------------------------------------------------------------------------------
 # LU with partial pivoting
 # ------------------------------------------------------------------------------------------
+def _prod(shape) -> int:
+    r = 1
+    for s in shape:
+        r *= s
+    return r
+
+
 def _getrf(xp, a):
     """LAPACK getrf on a batch of m x n matrices, right-looking: at step j the row ``p >= j``
     with the largest ``|a_pj|`` (first on ties) is swapped into row j, the column below is
@@ -860,8 +873,8 @@ def _getrf(xp, a):
     m, n = a.shape[-2], a.shape[-1]
     k = min(m, n)
     batch = a.shape[:-2]
-    f = xp.array(a, copy=True).reshape((-1, m, n))
-    nb = f.shape[0]
+    nb = _prod(batch)
+    f = xp.array(a, copy=True).reshape((nb, m, n))
     piv = xp.empty((nb, k), xp.int32)
     info = xp.zeros((nb,), xp.int32)
     rows = xp.arange(nb)
@@ -887,8 +900,8 @@ def _perm_of(xp, piv, m):
     """Row order ``perm`` with ``(P^T A)[i] = A[perm[i]]`` from LAPACK's sequential swaps
     ``i <-> piv[i] - 1``."""
     batch, k = piv.shape[:-1], piv.shape[-1]
-    pv = piv.reshape((-1, k)).astype(xp.int64) - 1
-    nb = pv.shape[0]
+    nb = _prod(batch)
+    pv = piv.reshape((nb, k)).astype(xp.int64) - 1
     perm = xp.tile(xp.arange(m), (nb, 1))
     rows = xp.arange(nb)
     for i in range(k):
@@ -973,9 +986,14 @@ class LinalgLuFactor(Op):
 
 
 def _lu_check(A, fn, pivot):
+    if isinstance(A, U.Tensor) and A.ndim < 2:
+        raise RuntimeError(f"{fn}: Expected tensor with 2 or more dimensions. Got size: "
+                           f"{list(A.shape)} instead")
+    if isinstance(A, U.Tensor) and A.dtype not in (D.float32, D.float64):
+        raise NotImplementedError(f'"lu_cpu" not implemented for \'{_tname(A.dtype)}\'')
     _check(A, fn, square=False)
     if not pivot:
-        raise RuntimeError(f"{fn}: LU without pivoting is not implemented on the CPU")
+        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
 
 
 def _lu_error(fn, info):
@@ -1002,7 +1020,7 @@ _LUF = namedtuple("linalg_lu_factor", ["LU", "pivots"])
 def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
     """``(LU, pivots, info)``: ``A = P L U`` packed as LAPACK's getrf (L unit lower below the
     diagonal, U on and above; ``pivots`` 1-based int32 row swaps; ``info`` first zero pivot)."""
-    _lu_check(A, "linalg.lu_factor", pivot)
+    _lu_check(A, "torch.lu_factor", pivot)
     res = _LUFEX(*LinalgLuFactor.apply(A))
     if check_errors:
         err = _lu_error("linalg.lu_factor_ex", res.info)
@@ -1067,6 +1085,9 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
                            f"({n}x{n} and {B.shape[-2]}x{B.shape[-1]})")
     if pivots.dtype is not D.int32:
         raise RuntimeError(f"{fn}: pivots should be a Tensor of scalar type torch.int32")
+    if LU.dtype is not B.dtype:
+        raise RuntimeError(f"{fn}: Expected LU and B to have the same dtype, but found LU of type "
+                           f"{_tname(LU.dtype)} and B of type {_tname(B.dtype)} instead")
     P, Lm, Um = lu_unpack(LU, pivots)
     Bm = B if left else B.mT
     if left != bool(adjoint):  # A X = B
@@ -1091,7 +1112,7 @@ def _geqrf(xp, a):
     m, n = a.shape[-2], a.shape[-1]
     k = min(m, n)
     batch = a.shape[:-2]
-    f = xp.array(a, copy=True).reshape((-1, m, n))
+    f = xp.array(a, copy=True).reshape((_prod(batch), m, n))
     taus = xp.zeros((f.shape[0], k), a.dtype)
     with _quiet(xp):
         for j in range(k):
@@ -1129,8 +1150,14 @@ def _reflectors(input, tau, fn):
         raise RuntimeError(f"torch.{fn}: input must have at least 2 dimensions.")
     _check(input, f"torch.{fn}", square=False)
     if tau.ndim != input.ndim - 1:
-        raise RuntimeError(f"torch.{fn}: input.dim() must be greater than or equal to tau.dim() "
-                           "and the difference must be 1")
+        raise RuntimeError(f"torch.{fn}: Expected tau to have one dimension less than input, but got "
+                           f"tau.ndim equal to {tau.ndim} and input.ndim is equal to {input.ndim}")
+    if tau.dtype is not input.dtype:
+        if fn == "ormqr":
+            raise RuntimeError(f"torch.{fn}: Expected input and tau to have the same dtype, but input "
+                               f"has dtype{_tname(input.dtype)} and tau has dtype {_tname(tau.dtype)}")
+        raise RuntimeError(f"torch.{fn}: tau dtype {_tname(tau.dtype)} does not match input dtype "
+                           f"{_tname(input.dtype)}")
     m, n = input.shape[-2], input.shape[-1]
     if tau.shape[-1] > n:
         raise RuntimeError(f"torch.{fn}: input.shape[-1] must be greater than or equal to "
@@ -1176,6 +1203,14 @@ def ormqr(input, tau, other, left=True, transpose=False, *, out=None):
     if not left and other.shape[-1] != m:
         raise RuntimeError("torch.ormqr: other.shape[-1] must be equal to input.shape[-2]")
     _, refl = _reflectors(input, tau, "ormqr")
+    if other.ndim != input.ndim:
+        raise RuntimeError("torch.ormqr: Expected other to have the same number of dimensions as "
+                           f"input, but got other.ndim equal to {other.ndim} and input.ndim is equal "
+                           f"to {input.ndim}")
+    side = -2 if left else -1
+    if tau.shape[-1] != min(other.shape[side], input.shape[-1]):
+        raise RuntimeError(f"torch.ormqr: tau.shape[-1] must be equal to min(other.shape[{side}], "
+                           "input.shape[-1])")
     C = other
     # Q C = H_1 (... (H_k C)); Q^T C = H_k (... (H_1 C)); C Q = ((C H_1) ...) H_k
     order = refl if left == bool(transpose) else refl[::-1]
