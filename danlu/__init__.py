@@ -232,6 +232,10 @@ from ._ops.linalg import (
     svd_legacy as svd,
 )
 from ._tensor_str import set_printoptions
+from ._ops.special import digamma, i0, igamma, igammac, lgamma, mvlgamma, polygamma
+from ._tensor_methods import TOP_INPLACE as _TOP_INPLACE
+
+globals().update(_TOP_INPLACE)  # abs_, sin_, clamp_min_, ...: torch's top-level in-place functions
 from . import autograd, cuda, linalg  # noqa: E402
 
 float = float32  # noqa: A001
@@ -341,6 +345,7 @@ from .nn.functional import (  # noqa: E402,F401
     softmax,
     threshold,
 )
+from .nn.functional import celu_, selu_, threshold_  # noqa: E402,F401 - torch.relu_ & co.
 
 for _name in ("diff", "logit", "ravel", "sgn", "take", "select", "heaviside", "signbit", "deg2rad", "rad2deg",
               "quantile", "nanquantile", "addr", "diagflat", "cross", "is_nonzero", "trapezoid"):

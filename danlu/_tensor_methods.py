@@ -189,6 +189,73 @@ for _n, _f in _INPLACE.items():
     _bind(_n, _inplace_of(_f))
 
 
+# -- more elementwise ops: inverse hyperbolics, aliases, integer ops, special functions ------
+def _float_power_(self, exponent):
+    if self.dtype is not D.float64:
+        raise RuntimeError(f"the base given to float_power_ has dtype {E._tn(self.dtype)} but the "
+                           "operation's result requires dtype Double")
+    return self._inplace(E.float_power, exponent)
+
+
+def _bind_more_elementwise():
+    from ._ops import composite as C, special as SP
+
+    for n in ("asinh", "arcsinh", "acosh", "arccosh", "atanh", "arctanh", "divide", "multiply",
+              "subtract", "positive", "clamp_min", "clamp_max", "copysign", "ldexp", "frexp",
+              "nextafter", "gcd", "lcm", "bitwise_left_shift", "bitwise_right_shift", "angle",
+              "conj", "conj_physical", "resolve_conj", "resolve_neg", "is_conj", "is_neg",
+              "isreal", "logaddexp2"):
+        _bind(n, getattr(E, n))
+    for n in ("lgamma", "digamma", "i0", "igamma", "igammac", "mvlgamma"):
+        _bind(n, getattr(SP, n))
+    _bind("polygamma", lambda self, n: SP.polygamma(n, self))
+    Tensor.real = property(E.real, doc="The real part (the tensor itself for real dtypes).")
+    Tensor.imag = property(E.imag, doc="The imaginary part (an error for real dtypes).")
+    _bind("__lshift__", lambda a, b: E.bitwise_left_shift(a, b))
+    _bind("__rlshift__", lambda a, b: E.bitwise_left_shift(b, a))
+    _bind("__rshift__", lambda a, b: E.bitwise_right_shift(a, b))
+    _bind("__rrshift__", lambda a, b: E.bitwise_right_shift(b, a))
+    _bind("__ilshift__", lambda a, b: a._inplace(E.bitwise_left_shift, b))
+    _bind("__irshift__", lambda a, b: a._inplace(E.bitwise_right_shift, b))
+    same = {n + "_": getattr(E, n) for n in (
+        "acos", "arccos", "asin", "arcsin", "atan", "arctan", "atan2", "arctan2", "cosh", "sinh",
+        "tan", "asinh", "arcsinh", "acosh", "arccosh", "atanh", "arctanh", "erfc", "erfinv", "exp2",
+        "fix", "frac", "log2", "log10", "sinc", "hypot", "copysign", "xlogy", "bitwise_and",
+        "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift", "bitwise_right_shift",
+        "logical_xor", "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less",
+        "less_equal", "not_equal", "true_divide", "divide", "multiply", "subtract", "negative",
+        "absolute", "ldexp", "gcd", "lcm", "nextafter", "clamp_min", "clamp_max")}
+    same.update({n + "_": getattr(SP, n) for n in (
+        "lgamma", "digamma", "i0", "igamma", "igammac", "mvlgamma")})
+    same.update({n + "_": getattr(C, n) for n in ("deg2rad", "rad2deg", "logit", "sgn", "heaviside")})
+    same["polygamma_"] = lambda x, n: SP.polygamma(n, x)
+    for n, f in same.items():
+        _bind(n, _inplace_of(f))
+    _bind("float_power_", _float_power_)
+    _bind("conj_physical_", lambda self: self)
+
+
+def _top_inplace(name):
+    def fn(input, *args, **kwargs):
+        return getattr(input, name)(*args, **kwargs)
+
+    fn.__name__ = name
+    fn.__doc__ = f"``input.{name}(...)``: the in-place variant, as a function."
+    return fn
+
+
+_bind_more_elementwise()
+# torch's top-level in-place functions (``torch.abs_(x)`` is ``x.abs_()``), exported by danlu
+TOP_INPLACE = {n: _top_inplace(n) for n in (
+    "abs_", "acos_", "acosh_", "arccos_", "arccosh_", "arcsin_", "arcsinh_", "arctan_", "arctanh_",
+    "asin_", "asinh_", "atan_", "atanh_", "ceil_", "clamp_", "clamp_max_", "clamp_min_", "clip_",
+    "conj_physical_", "cos_", "cosh_", "deg2rad_", "erf_", "erfc_", "exp2_", "exp_", "expm1_",
+    "fix_", "floor_", "frac_", "gcd_", "i0_", "lcm_", "ldexp_", "log10_", "log1p_", "log2_", "log_",
+    "logit_", "nan_to_num_", "neg_", "negative_", "rad2deg_", "reciprocal_", "relu_", "round_",
+    "rsqrt_", "sigmoid_", "sin_", "sinc_", "sinh_", "sqrt_", "square_", "tan_", "tanh_", "trunc_",
+    "xlogy_")}
+
+
 def _iop(fn):
     def method(self, other):
         return self._inplace(fn, other)

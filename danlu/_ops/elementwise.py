@@ -1152,14 +1152,19 @@ def exp2(input):
 
 
 def logaddexp(input, other):
+    """``log(exp(input) + exp(other))``, shifted by the max for stability (inf-safe)."""
     m = maximum(input, other).detach()
+    if m.dtype.is_floating_point:
+        m = where(m.isinf(), m * 0, m)
     return m + log(exp(input - m) + exp(other - m))
 
 
-def xlogy(input, other):
-    """``x * log(y)`` with ``0 * log(0) = 0``."""
+def xlogy(input, other, *, out=None):
+    """``x * log(y)`` with ``0 * log(y) = 0`` for every non-NaN ``y``."""
     a, b, _ = binary_operands(input, other, float_result=True)
-    return where(a == 0, a * 0, a * log(b))
+    if a._data.shape != b._data.shape:
+        _check_bcast(a, b)
+    return _out(Xlogy.apply(a, b), out)
 
 
 def sinc(input):
@@ -1283,3 +1288,297 @@ def equal(input, other) -> bool:
     if tuple(input.shape) != tuple(other.shape):
         return False
     return bool((input._data == other._data).all())
+
+
+# ------------------------------------------------------------------------------------------
+# inverse hyperbolic functions, aliases, sign / exponent arithmetic, integer ops
+# ------------------------------------------------------------------------------------------
+def _tn(dt) -> str:
+    """torch's C++ scalar-type name of a dtype (``Float``, ``Long``, ...)."""
+    return {"int64": "Long", "int32": "Int", "bool": "Bool", "uint8": "Byte", "float32": "Float",
+            "float64": "Double", "float16": "Half", "int16": "Short", "int8": "Char"}[dt.name]
+
+
+class Asinh(Op):
+    """``asinh x``; d/dx = 1 / sqrt(x^2 + 1)."""
+
+    _save_in = (0,)
+
+    @staticmethod
+    def forward(ctx, a):
+        return xp_of(a).arcsinh(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return (g * (a * a + 1).rsqrt(),)
+
+
+class Acosh(Op):
+    """``acosh x``; d/dx = 1 / sqrt(x^2 - 1)."""
+
+    _save_in = (0,)
+
+    @staticmethod
+    def forward(ctx, a):
+        return xp_of(a).arccosh(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return (g * (a * a - 1).rsqrt(),)
+
+
+class Atanh(Op):
+    """``atanh x``; d/dx = 1 / (1 - x^2)."""
+
+    _save_in = (0,)
+
+    @staticmethod
+    def forward(ctx, a):
+        return xp_of(a).arctanh(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return (g / (1 - a * a),)
+
+
+asinh = arcsinh = _unary(Asinh)
+acosh = arccosh = _unary(Acosh)
+atanh = arctanh = _unary(Atanh)
+divide = div
+multiply = mul
+subtract = sub
+
+
+def positive(input):
+    """``+input``: the input itself (torch rejects bool tensors)."""
+    if input.dtype is D.bool_:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+def clamp_min(input, min, *, out=None):
+    """``max(input, min)``."""
+    return clamp(input, min=min, out=out)
+
+
+def clamp_max(input, max, *, out=None):
+    """``min(input, max)``."""
+    return clamp(input, max=max, out=out)
+
+
+class Copysign(Op):
+    """``|a|`` with the sign of ``b``; d/da = sign(a * out) (0 at a == 0), d/db = 0."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        _bcast(ctx, a, b)
+        xp = xp_of(a)
+        out = xp.copysign(a, b)
+        if ctx.needs_input_grad[0]:
+            ctx.ratio = xp.sign(a * out).astype(out.dtype, copy=False)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        n = ctx.needs_input_grad
+        ga = unbroadcast(g * U.Tensor._make(ctx.ratio, None), ctx.sa) if n[0] else None
+        gb = unbroadcast(g * 0, ctx.sb) if n[1] else None
+        return ga, gb
+
+
+def copysign(input, other, *, out=None):
+    """``|input|`` with the sign bit of ``other`` (integers promote to the default float)."""
+    a, b, _ = binary_operands(input, other, float_result=True)
+    if a._data.shape != b._data.shape:
+        _check_bcast(a, b)
+    return _out(Copysign.apply(a, b), out)
+
+
+def ldexp(input, other, *, out=None):
+    """``input * 2 ** other``."""
+    scale = pow(2.0, other) if isinstance(other, U.Tensor) else 2.0 ** other
+    return _out(mul(input, scale), out)
+
+
+class Frexp(Op):
+    """Mantissa of ``x = m * 2**e`` (0.5 <= |m| < 1); d m / dx = 2**-e."""
+
+    @staticmethod
+    def forward(ctx, a):
+        m, e = xp_of(a).frexp(a)
+        ctx.e = e
+        return m
+
+    @staticmethod
+    def backward(ctx, g):
+        scale = xp_of(ctx.e).exp2(ctx.e.astype(g._data.dtype))
+        return (g / U.Tensor._make(scale, None),)
+
+
+def frexp(input):
+    """Decompose ``input`` into ``(mantissa, exponent)`` with ``input = mantissa * 2**exponent``;
+    the exponent is int32."""
+    from collections import namedtuple
+
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
+    ctx_e = xp_of(input._data).frexp(input._data)[1]
+    m = Frexp.apply(input)
+    e = U.Tensor._make(xp_of(input._data).asarray(ctx_e, dtype="int32"), None)
+    return namedtuple("frexp", ["mantissa", "exponent"])(m, e)
+
+
+def nextafter(input, other, *, out=None):
+    """The next representable float after ``input`` towards ``other`` (not differentiable)."""
+    a, b, dt = binary_operands(input, other)
+    if not dt.is_floating_point:
+        raise RuntimeError(f"\"nextafter_cpu\" not implemented for '{_tn(dt)}'")
+    if a._data.shape != b._data.shape:
+        _check_bcast(a, b)
+    xp = xp_of(a._data)
+    return _out(U.Tensor._make(xp.asarray(xp.nextafter(a._data, b._data)), None), out)
+
+
+def _int_binary(name, kernel):
+    def fn(input, other, *, out=None):
+        a, b, dt = binary_operands(input, other)
+        if dt.is_floating_point or dt is D.bool_:
+            raise RuntimeError(f"\"{kernel}_cpu\" not implemented for '{_tn(dt)}'")
+        if a._data.shape != b._data.shape:
+            _check_bcast(a, b)
+        xp = xp_of(a._data)
+        return _out(U.Tensor._make(xp.asarray(getattr(xp, name)(a._data, b._data)), None), out)
+
+    fn.__name__ = name
+    fn.__doc__ = f"Elementwise ``{name}`` of integer tensors (``{name}(0, 0) = 0``)."
+    return fn
+
+
+gcd = _int_binary("gcd", "gcd")
+lcm = _int_binary("lcm", "lcm")
+
+
+def _shift(input, other, left: bool):
+    a, b, dt = binary_operands(input, other)
+    if dt.is_floating_point:
+        raise RuntimeError(f"\"{'lshift' if left else 'rshift'}_cpu\" not implemented for '{_tn(dt)}'")
+    if a._data.shape != b._data.shape:
+        _check_bcast(a, b)
+    xp = xp_of(a._data)
+    x, s = a._data, b._data
+    bits = x.dtype.itemsize * 8
+    ok = (s >= 0) & (s < bits)
+    s_ok = xp.where(ok, s, 0).astype(x.dtype)
+    if left:  # shifted-out bits are lost; out-of-range shifts give 0
+        r = xp.where(ok, xp.left_shift(x, s_ok), 0)
+    else:  # arithmetic shift; out-of-range shifts give the sign fill
+        fill = xp.right_shift(x, bits - 1) if x.dtype.kind == "i" else xp.zeros_like(x)
+        r = xp.where(ok, xp.right_shift(x, s_ok), fill)
+    return U.Tensor._make(xp.asarray(r, dtype=x.dtype), None)
+
+
+def bitwise_left_shift(input, other, *, out=None):
+    """``input << other`` (0 where the shift is negative or at least the bit width)."""
+    return _out(_shift(input, other, True), out)
+
+
+def bitwise_right_shift(input, other, *, out=None):
+    """``input >> other``, arithmetic for signed types (sign fill for out-of-range shifts)."""
+    return _out(_shift(input, other, False), out)
+
+
+# -- complex-number API on danlu's real dtypes ---------------------------------------------
+def real(input):
+    """The real part: a real tensor itself."""
+    return input
+
+
+def imag(input):
+    raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+
+
+class Angle(Op):
+    """Argument of a real number: pi for x < 0, 0 otherwise (NaN stays NaN); zero gradient."""
+
+    @staticmethod
+    def forward(ctx, a):
+        xp = xp_of(a)
+        return xp.where(a < 0, math.pi, xp.where(xp.isnan(a), a, 0)).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g * 0,)
+
+
+def angle(input, *, out=None):
+    """Elementwise argument (integers promote to the default float)."""
+    return _out(Angle.apply(_floatify(input)), out)
+
+
+def conj(input):
+    """Complex conjugate: a real tensor itself."""
+    return input
+
+
+def conj_physical(input, *, out=None):
+    return input if out is None else _out(input, out)
+
+
+def resolve_conj(input):
+    return input
+
+
+def resolve_neg(input):
+    return input
+
+
+def is_complex(input) -> bool:
+    return False
+
+
+def is_conj(input) -> bool:
+    return False
+
+
+def is_neg(input) -> bool:
+    return False
+
+
+def isreal(input):
+    """True for every element of a real tensor."""
+    return U.Tensor._make(xp_of(input._data).ones(input._data.shape, bool), None)
+
+
+def logaddexp2(input, other):
+    """``log2(2**input + 2**other)``, shifted by the max for stability (inf-safe)."""
+    a, b, dt = binary_operands(input, other)
+    if not dt.is_floating_point:
+        raise RuntimeError(f"\"logaddexp2_cpu\" not implemented for '{_tn(dt)}'")
+    m = maximum(a, b).detach()
+    m = where(m.isinf(), m * 0, m)
+    return m + log2(exp2(a - m) + exp2(b - m))
+
+
+class Xlogy(Op):
+    """``x * log(y)``, 0 where x == 0 (unless y is NaN); d/dx = xlogy(x != 0, y), d/dy = x / y."""
+
+    _save_in = (0, 1)
+
+    @staticmethod
+    def forward(ctx, a, b):
+        _bcast(ctx, a, b)
+        xp = xp_of(a)
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            r = a * xp.log(b)
+        return xp.where((a == 0) & ~xp.isnan(b), 0, r).astype(r.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        n = ctx.needs_input_grad
+        ga = unbroadcast(g * xlogy((a != 0).to(g.dtype), b), ctx.sa) if n[0] else None
+        gb = unbroadcast(g * a / b, ctx.sb) if n[1] else None
+        return ga, gb
