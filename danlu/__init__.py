@@ -315,6 +315,8 @@ from . import losses  # noqa: E402,F401 - danlu-only losses (zero-one, exponenti
 from ._ops.composite import *  # noqa: E402,F401,F403
 from ._ops.composite import cross  # noqa: E402,F401
 
+# torch.* spellings of nn.functional ops with ATen's signatures (int reductions, ...)
+from ._nn_aliases import *  # noqa: E402,F401,F403
 # torch.* aliases of nn.functional (same positional order as torch's top-level functions)
 from .nn.functional import (  # noqa: E402,F401
     alpha_dropout,
