@@ -321,23 +321,6 @@ def copy_(self, src, non_blocking=False):
     return self
 
 
-def resize_(self, *sizes):
-    sizes = S._shape_args(sizes)
-    from . import _backend as B
-
-    xp = B.xp_of(self._data)
-    n = 1
-    for s in sizes:
-        n *= s
-    flat = self._data.reshape(-1)
-    new = xp.zeros(n, self._data.dtype)
-    m = min(n, flat.size)
-    new[:m] = flat[:m]
-    self._data = new.reshape(sizes)
-    self._vc[0] += 1
-    return self
-
-
 def uniform_(self, a=0.0, b=1.0, *, generator=None):
     from . import _random
 
@@ -398,7 +381,7 @@ def multinomial(self, num_samples, replacement=False, *, generator=None):
     return _random.multinomial(self, num_samples, replacement, generator=generator)
 
 
-for _f in (zero_, fill_, copy_, resize_, uniform_, normal_, bernoulli_, exponential_, random_,
+for _f in (zero_, fill_, copy_, uniform_, normal_, bernoulli_, exponential_, random_,
            geometric_, log_normal_, cauchy_, bernoulli, multinomial):
     _bind(_f.__name__, _f)
 

@@ -397,4 +397,6 @@ def trapz(y, x=None, *, dx=None, dim=-1):
     """Alias of ``trapezoid``."""
     from .composite import trapezoid
 
+    if y.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     return trapezoid(y, x, dx=dx, dim=dim)
