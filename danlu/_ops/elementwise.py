@@ -1155,7 +1155,7 @@ def logaddexp(input, other):
     """``log(exp(input) + exp(other))``, shifted by the max for stability (inf-safe)."""
     m = maximum(input, other).detach()
     if m.dtype.is_floating_point:
-        m = where(m.isinf(), m * 0, m)
+        m = m.masked_fill(m.isinf(), 0.0)
     return m + log(exp(input - m) + exp(other - m))
 
 
@@ -1558,12 +1558,13 @@ def logaddexp2(input, other):
     if not dt.is_floating_point:
         raise RuntimeError(f"\"logaddexp2_cpu\" not implemented for '{_tn(dt)}'")
     m = maximum(a, b).detach()
-    m = where(m.isinf(), m * 0, m)
+    m = m.masked_fill(m.isinf(), 0.0)
     return m + log2(exp2(a - m) + exp2(b - m))
 
 
 class Xlogy(Op):
-    """``x * log(y)``, 0 where x == 0 (unless y is NaN); d/dx = xlogy(x != 0, y), d/dy = x / y."""
+    """``x * log(y)``, 0 where x == 0 (unless y is NaN); d/dx = log(y) (0 where x == 0 and
+    y <= 0, as torch), d/dy = x / y."""
 
     _save_in = (0, 1)
 
@@ -1579,6 +1580,6 @@ class Xlogy(Op):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         n = ctx.needs_input_grad
-        ga = unbroadcast(g * xlogy((a != 0).to(g.dtype), b), ctx.sa) if n[0] else None
+        ga = unbroadcast(xlogy(g, b).masked_fill((a == 0) & (b <= 0), 0.0), ctx.sa) if n[0] else None
         gb = unbroadcast(g * a / b, ctx.sb) if n[1] else None
         return ga, gb

@@ -310,6 +310,7 @@ def _bessel(a, order: int):
     # torch evaluates exp(|x|) in the input's precision: inf once that overflows
     lim = math.log(float(xp.finfo(a.dtype).max)) if a.dtype.kind == "f" else math.inf
     out = xp.where(ax > lim, xp.copysign(xp.inf, out), out)
+    out = xp.where(xp.isinf(x), xp.nan, out)  # torch's Chebyshev kernels give NaN at +-inf
     out = xp.where(xp.isnan(x), xp.nan, out)
     return _back(out, a)
 

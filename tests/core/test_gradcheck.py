@@ -86,6 +86,18 @@ OPS = {
     "kron": (lambda a, b: D.kron(a, b), [(2, 2), (2, 1)]), "tensordot": (lambda a, b: D.tensordot(a, b, 1), [(2, 3), (3, 2)]),
     "cdist": (lambda a, b: D.cdist(a, b), [(3, 2), (2, 2)]), "cast_noop": (lambda a: a.double() * a.to(D.float64), [(3,)]),
     "clone": (lambda a: a.clone() * a, [(3,)]), "inplace_chain": (lambda a: _inplace(a), [(3,)]),
+    # more elementwise ops and special functions (tests/core/test_more_elementwise.py)
+    "asinh": (D.asinh, [(3,)]), "acosh": (lambda a: D.acosh(a + 1), [(3,)], "pos"),
+    "atanh": (D.atanh, [(3,)], "unit"), "copysign": (lambda a, b: D.copysign(a, b), [(2, 3), (3,)]),
+    "ldexp": (lambda a: D.ldexp(a, D.tensor([1, -2, 3])), [(3,)]),
+    "logaddexp2": (lambda a, b: D.logaddexp2(a, b), [(3,), (2, 3)]),
+    "frexp": (lambda a: D.frexp(a * 5)[0], [(3,)]), "lgamma": (D.lgamma, [(4,)]),
+    "digamma": (D.digamma, [(4,)]), "polygamma1": (lambda a: D.polygamma(1, a), [(4,)]),
+    "polygamma2": (lambda a: D.polygamma(2, a), [(3,)], "pos"),
+    "mvlgamma": (lambda a: D.mvlgamma(a, 3), [(3,)], "pos"), "i0": (lambda a: D.i0(a * 3), [(4,)]),
+    "igamma": (lambda x: D.igamma(D.tensor([0.5, 2.0, 7.0], dtype=D.float64), x), [(3,)], "pos"),
+    "igammac": (lambda x: D.igammac(D.tensor([0.5, 2.0, 7.0], dtype=D.float64), x * 4), [(3,)], "pos"),
+    "xlogy_inplace": (lambda a, b: (a * 1).xlogy_(b), [(3,), (3,)], "pos"),
 }
 
 
