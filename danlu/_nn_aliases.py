@@ -2,7 +2,8 @@
 
 They follow ATen's schemas, not ``nn.functional``'s: e.g. ``batch_norm`` takes ``weight, bias``
 before the running statistics, the losses take ``reduction`` as an int (0 'none', 1 'mean',
-2 'sum'), ``adaptive_max_pool1d`` always returns ``(values, indices)``.  Each is a thin wrapper
+2 'sum') -- and, as torch's Python binding does (its schema says 1), an omitted ``reduction``
+is 0: no reduction --, ``adaptive_max_pool1d`` always returns ``(values, indices)``.  Each is a thin wrapper
 over ``danlu.nn.functional`` (or, for the RNN cells, a composition of differentiable ops).
 """
 from __future__ import annotations
@@ -44,28 +45,28 @@ def instance_norm(input: Tensor, weight: Tensor | None, bias: Tensor | None,
                            momentum, eps)
 
 
-def kl_div(input: Tensor, target: Tensor, reduction: int = 1, *, log_target: bool = False) -> Tensor:
+def kl_div(input: Tensor, target: Tensor, reduction: int = 0, *, log_target: bool = False) -> Tensor:
     """``target (log target - input)`` pointwise (``log_target``: ``exp(t) (t - input)``)."""
     return F.kl_div(input, target, reduction=_reduction("kl_div", reduction, 3),
                     log_target=log_target)
 
 
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
-                          reduction: int = 1) -> Tensor:
+                          reduction: int = 0) -> Tensor:
     """``1 - cos(x1, x2)`` for ``y = 1``, ``max(0, cos(x1, x2) - margin)`` for ``y = -1``."""
     return F.cosine_embedding_loss(input1, input2, target, margin,
                                    reduction=_reduction("cosine_embedding_loss", reduction, 5))
 
 
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
-                        reduction: int = 1) -> Tensor:
+                        reduction: int = 0) -> Tensor:
     """``max(0, -y (x1 - x2) + margin)``."""
     return F.margin_ranking_loss(input1, input2, target, margin,
                                  reduction=_reduction("margin_ranking_loss", reduction, 5))
 
 
 def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,
-                         reduction: int = 1) -> Tensor:
+                         reduction: int = 0) -> Tensor:
     """``x`` for ``y = 1``, ``max(0, margin - x)`` for ``y = -1``."""
     return F.hinge_embedding_loss(input, target, margin,
                                   reduction=_reduction("hinge_embedding_loss", reduction, 4))
@@ -80,14 +81,14 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool, full: bool,
 
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0,
                         p: float = 2.0, eps: float = 1e-6, swap: bool = False,
-                        reduction: int = 1) -> Tensor:
+                        reduction: int = 0) -> Tensor:
     """``max(d(a, p) - d(a, n) + margin, 0)`` with ``d`` the p-norm distance."""
     return F.triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap,
                                  reduction=_reduction("triplet_margin_loss", reduction, 8))
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
-                                     pos_weight: Tensor | None = None, reduction: int = 1) -> Tensor:
+                                     pos_weight: Tensor | None = None, reduction: int = 0) -> Tensor:
     """``-w [p_w t log sigmoid(x) + (1 - t) log(1 - sigmoid(x))]`` (ATen's argument order)."""
     return F.binary_cross_entropy_with_logits(
         input, target, weight, reduction=_reduction("binary_cross_entropy_with_logits", reduction, 5),
@@ -100,7 +101,7 @@ def embedding_bag(weight: Tensor, indices: Tensor, offsets: Tensor, scale_grad_b
     """``(output, offset2bag, bag_size, max_indices)`` with ``mode`` 0 sum, 1 mean, 2 max.
 
     The auxiliary tensors follow torch's CPU kernel: ``offset2bag`` (bag of each index) is empty
-    for sum mode without ``padding_idx``; ``bag_size`` counts the non-padding indices of each bag
+    for sum mode without ``padding_idx`` on float32 weights (its fast path); ``bag_size`` counts the non-padding indices of each bag
     (zeros in sum mode); ``max_indices`` is ``bag_size`` in mean mode, the arg-max row of each
     (bag, column) in max mode, zeros in sum mode."""
     from . import _backend as B
@@ -140,7 +141,8 @@ def embedding_bag(weight: Tensor, indices: Tensor, offsets: Tensor, scale_grad_b
         a = xp.asarray(v, dtype=xp.int64)
         return Tensor._make(a if shape is None else a.reshape(shape), None)
 
-    offset2bag = _long([] if mode == 0 and padding_idx is None else bag_of)
+    fast = mode == 0 and padding_idx is None and weight._data.dtype.itemsize <= 4
+    offset2bag = _long([] if fast else bag_of)
     bag_size = _long([0] * nb if mode == 0 else sizes)
     if mode == 0:
         max_indices = _long([0] * nb)
@@ -184,6 +186,20 @@ def constant_pad_nd(input: Tensor, pad, value=0) -> Tensor:
     return F.pad(input, pad, "constant", value)
 
 
+def _check_cell(input, hx, w_ih, w_hh):
+    if input.ndim < 2 or hx.ndim < 2:
+        raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got 1)")
+    if input.shape[1] != w_ih.shape[1]:
+        raise RuntimeError(f"input has inconsistent input_size: got {input.shape[1]} expected "
+                           f"{w_ih.shape[1]}")
+    if input.shape[0] != hx.shape[0]:
+        raise RuntimeError(f"Input batch size {input.shape[0]} doesn't match hidden0 batch size "
+                           f"{hx.shape[0]}")
+    if hx.shape[1] != w_hh.shape[1]:
+        raise RuntimeError(f"hidden0 has inconsistent hidden_size: got {hx.shape[1]}, expected "
+                           f"{w_hh.shape[1]}")
+
+
 def _affine(x, w, b):
     y = x.matmul(w.t())
     return y if b is None else y + b
@@ -192,12 +208,14 @@ def _affine(x, w, b):
 def rnn_tanh_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
                   b_hh: Tensor | None = None) -> Tensor:
     """``h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)``."""
+    _check_cell(input, hx, w_ih, w_hh)
     return (_affine(input, w_ih, b_ih) + _affine(hx, w_hh, b_hh)).tanh()
 
 
 def rnn_relu_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
                   b_hh: Tensor | None = None) -> Tensor:
     """``h' = relu(x W_ih^T + b_ih + h W_hh^T + b_hh)``."""
+    _check_cell(input, hx, w_ih, w_hh)
     return (_affine(input, w_ih, b_ih) + _affine(hx, w_hh, b_hh)).relu()
 
 
@@ -208,6 +226,7 @@ def lstm_cell(input: Tensor, hx, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None
     if len(hx) != 2:
         raise RuntimeError("lstm_cell expects two hidden states")
     h, c = hx
+    _check_cell(input, h, w_ih, w_hh)
     i, f, g, o = (_affine(input, w_ih, b_ih) + _affine(h, w_hh, b_hh)).chunk(4, -1)
     c = f.sigmoid() * c + i.sigmoid() * g.tanh()
     return o.sigmoid() * c.tanh(), c
@@ -217,6 +236,7 @@ def gru_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor
              b_hh: Tensor | None = None) -> Tensor:
     """``r, z = s(x_r + h_r), s(x_z + h_z)``, ``n = tanh(x_n + r h_n)``, ``h' = (1 - z) n + z h``
     with ``x_* = `` chunks of ``x W_ih^T + b_ih``, ``h_* = `` chunks of ``h W_hh^T + b_hh``."""
+    _check_cell(input, hx, w_ih, w_hh)
     xr, xz, xn = _affine(input, w_ih, b_ih).chunk(3, -1)
     hr, hz, hn = _affine(hx, w_hh, b_hh).chunk(3, -1)
     r = (xr + hr).sigmoid()
