@@ -369,6 +369,11 @@ def _log_prefactor(a, x):
     return xp.where(big, stable, direct)
 
 
+def _iters(a) -> int:
+    """Iteration cap: both expansions need O(sqrt(a)) terms near x = a."""
+    return int(min(2000 + 40 * math.sqrt(float(a.max())), 400000))
+
+
 def _igam(a_arr, x_arr):
     """(P, Q) of the same shape as the (broadcast) inputs, float64."""
     xp = xp_of(a_arr)
@@ -396,7 +401,7 @@ def _igam(a_arr, x_arr):
         ap = aa.copy()
         term = 1.0 / aa
         s = term.copy()
-        for i in range(4000):
+        for i in range(_iters(aa)):
             ap = ap + 1.0
             term = term * xx / ap
             s = s + term
@@ -411,7 +416,7 @@ def _igam(a_arr, x_arr):
         c = xp.full_like(aa, 1.0 / tiny)
         d = 1.0 / b
         h = d.copy()
-        for i in range(1, 4000):
+        for i in range(1, _iters(aa)):
             an = -i * (i - aa)
             b = b + 2.0
             d = an * d + b
