@@ -90,13 +90,11 @@ def _hurwitz(s, q):
 _ZM1 = None  # zeta(k) - 1 for k = 2..60
 
 
-def _zeta_minus_one():
+def _zeta_minus_one(xp):
+    """``zeta(k) - 1 = zeta(k, 2)`` for k = 2..60 as Python floats (computed once)."""
     global _ZM1
     if _ZM1 is None:
-        import numpy
-
-        ks = numpy.arange(2, 61, dtype="float64")
-        _ZM1 = [float(_hurwitz(k, numpy.full(1, 2.0))[0]) for k in ks]
+        _ZM1 = [float(_hurwitz(float(k), xp.full(1, 2.0))[0]) for k in range(2, 61)]
     return _ZM1
 
 
@@ -122,7 +120,7 @@ def _lgamma_pos(x):
         xs = xp.where(m, xs - 1.0, xs)
         prod = xp.where(m, prod * xs, prod)
     z = xs - 2.0
-    zm1 = _zeta_minus_one()
+    zm1 = _zeta_minus_one(xp)
     s = xp.zeros_like(z)
     for k in range(len(zm1) + 1, 1, -1):  # Horner in z: sum_{k>=2} (-1)^k (zeta(k)-1)/k z^k
         s = (s + (-1) ** k * zm1[k - 2] / k) * z
