@@ -450,6 +450,11 @@ def _bind_views_stats():
     Tensor.nbytes = property(V._nbytes, doc="Bytes taken by the elements: numel * itemsize.")
     Tensor.itemsize = property(V._itemsize, doc="Bytes per element.")
     Tensor.is_cpu = property(V._is_cpu, doc="True for tensors in host memory.")
+    _bind("as_strided_", V.as_strided_)
+    _bind("as_strided_scatter", V.as_strided_scatter)
+    _bind("new_empty_strided", lambda self, size, stride, *, dtype=None, device=None, requires_grad=False:
+          V.empty_strided(size, stride, dtype=dtype or self.dtype, device=device or self.device,
+                          requires_grad=requires_grad))
 
 
 _bind_views_stats()

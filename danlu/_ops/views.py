@@ -26,7 +26,7 @@ __all__ = [
     "expand_copy", "permute_copy", "transpose_copy", "squeeze_copy", "unsqueeze_copy",
     "view_copy", "diagonal_copy", "select_copy", "slice_copy", "t_copy", "unbind_copy",
     "split_copy", "split_with_sizes_copy", "unfold_copy", "detach_copy", "alias_copy",
-    "as_strided_copy", "empty_permuted",
+    "as_strided_copy", "empty_permuted", "as_strided_", "as_strided_scatter", "resize_as_",
 ]
 
 
@@ -155,6 +155,43 @@ def as_strided(input, size, stride, storage_offset=None):
             f"bounds for storage of size {storage.shape[0] * a.itemsize}")
     return AsStrided.apply(input, size=size, stride=stride, offset=off, storage=storage,
                            in_offset=in_off)
+
+
+def as_strided_(input, size, stride, storage_offset=None):
+    """Make ``input`` itself the ``as_strided`` view (metadata only, shares memory)."""
+    input._data = as_strided(input.detach(), size, stride, storage_offset)._data
+    return input
+
+
+def as_strided_scatter(input, src, size, stride, storage_offset=None):
+    """A copy of ``input`` (as a fresh contiguous storage) with its ``as_strided(size, stride,
+    storage_offset)`` window overwritten by ``src``; the gradient to ``src`` is the same window
+    of the incoming gradient, as torch."""
+    from .indexing import index_put
+
+    size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
+    if len(size) != len(stride):
+        raise RuntimeError("mismatch in length of strides and shape")
+    if tuple(src.shape) != size:
+        raise RuntimeError(
+            f"expected src to have a size equal to the slice of self. src size = {_lst(src.shape)}, "
+            f"slice size = {_lst(size)}")
+    off = 0 if storage_offset is None else int(storage_offset)
+    n = input.numel()
+    need = 0 if builtins.any(s == 0 for s in size) else \
+        off + 1 + builtins.sum((k - 1) * st for k, st in zip(size, stride))
+    if need > n or builtins.any(s < 0 for s in stride):
+        raise RuntimeError(
+            f"setStorage: sizes {_lst(size)}, strides {_lst(stride)}, storage offset {off}, and "
+            f"itemsize {input._data.itemsize} requiring a storage size of {need * input._data.itemsize} "
+            f"are out of bounds for storage of size {n * input._data.itemsize}")
+    if builtins.any(st == 0 and k > 1 for k, st in zip(size, stride)):
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a "
+            "single memory location. Please clone() the tensor before performing the operation.")
+    pos = _positions(xp_of(input._data), size, stride, off).reshape(-1)
+    out = index_put(input.reshape(-1), (_T()._make(pos, None),), src.to(input.dtype).reshape(-1))
+    return out.reshape(input.shape)
 
 
 def as_strided_copy(input, size, stride, storage_offset=None):

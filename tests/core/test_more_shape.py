@@ -678,3 +678,38 @@ def test_torch_gap_closed():
                "storage_offset", "nbytes", "itemsize", "new", "fill_diagonal_", "put_", "index_reduce_",
                "scatter_reduce_", "is_cpu", "get_device", "resize_as_", "renorm_", "nanmedian", "histogram"]
     assert [n for n in methods if not hasattr(danlu.Tensor, n)] == []
+
+
+def test_as_strided_scatter_and_inplace():
+    x, s = R(3, 4), R(2, 2)
+    for args in (((2, 2), (1, 1), 1), ((2, 2), (4, 1)), ((2, 2), (2, 1), 3)):
+        xd, sd = to_danlu(x, True), to_danlu(s, True)
+        xt, st = torch.tensor(x, requires_grad=True), torch.tensor(s, requires_grad=True)
+        od, ot = danlu.as_strided_scatter(xd, sd, *args), torch.as_strided_scatter(xt, st, *args)
+        assert_close(od, ot)
+        w = R(3, 4)
+        (od * danlu.tensor(w)).sum().backward()
+        (ot * torch.tensor(w)).sum().backward()
+        assert_close(sd.grad, st.grad)
+    # torch's gradient to ``self`` fails its own gradcheck (it returns the window instead of its
+    # complement); danlu's is the true derivative: zero where src was written (checked on a
+    # non-overlapping window; with overlaps the src gradient is the window of g, as torch)
+    xd, sd = to_danlu(x, True), to_danlu(s, True)
+    assert gradcheck(lambda a, b: danlu.as_strided_scatter(a, b, (2, 2), (4, 1), 1), (xd, sd),
+                     eps=1e-6, atol=1e-6)
+    assert_close(danlu.tensor(x).as_strided_scatter(danlu.tensor(s), (2, 2), (1, 2)),
+                 torch.tensor(x).as_strided_scatter(torch.tensor(s), (2, 2), (1, 2)))
+    both_raise(lambda l, x, s: l.as_strided_scatter(x, s, (2, 3), (1, 1)), x, s)
+    # torch does not bounds-check this window (it writes past the end); danlu refuses
+    with pytest.raises(RuntimeError, match="out of bounds for storage"):
+        danlu.as_strided_scatter(danlu.tensor(x), danlu.tensor(s), (2, 2), (11, 1))
+    both_raise(lambda l, x, s: l.as_strided_scatter(x, s, (2, 2), (0, 1)), x, s)
+    d, t = danlu.arange(6.0), torch.arange(6.0)
+    assert d.as_strided_((2, 2), (1, 2), 1) is d
+    t.as_strided_((2, 2), (1, 2), 1)
+    assert_close(d, t)
+    assert d.stride() == t.stride()
+    assert danlu.ones(2).new_empty_strided((2, 3), (1, 2)).stride() == (1, 2)
+    assert danlu.ones(2, dtype=danlu.float64).new_empty_strided((2,), (1,)).dtype == danlu.float64
+    r = danlu.ones(4)
+    assert danlu.resize_as_(r, danlu.ones(2, 2)) is r and r.shape == (2, 2)
