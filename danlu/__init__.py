@@ -367,3 +367,6 @@ from ._creation import (  # noqa: E402,F401
     kaiser_window,
     range_ as range,  # noqa: A004 - torch's name
 )
+
+# function transforms (torch.func)
+from . import func  # noqa: E402,F401
