@@ -3,7 +3,7 @@ import subprocess
 import sys
 
 NAMESPACES = ["nn", "nn.functional", "nn.init", "nn.utils", "nn.utils.rnn", "nn.utils.parametrize",
-              "nn.utils.parametrizations", "optim", "optim.lr_scheduler", "optim.swa_utils", "utils.data",
+              "nn.utils.parametrizations", "optim", "optim.lr_scheduler", "optim.swa_utils", "utils.data", "utils.checkpoint",
               "autograd", "autograd.functional", "linalg", "cuda", "func"]
 
 
