@@ -370,3 +370,6 @@ from ._creation import (  # noqa: E402,F401
 
 # function transforms (torch.func)
 from . import func  # noqa: E402,F401
+
+# probability distributions (torch.distributions)
+from . import distributions  # noqa: E402,F401
