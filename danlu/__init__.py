@@ -370,6 +370,7 @@ from ._creation import (  # noqa: E402,F401
 
 # function transforms (torch.func)
 from . import func  # noqa: E402,F401
+from . import special  # noqa: E402,F401 - torch.special
 
 # probability distributions (torch.distributions)
 from . import distributions  # noqa: E402,F401

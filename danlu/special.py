@@ -1,0 +1,64 @@
+"""``danlu.special``: torch.special's functions.
+
+Most are danlu's existing ops under torch.special's names (``expit`` is ``sigmoid``,
+``gammaln`` is ``lgamma``, ``psi`` is ``digamma``, ``multigammaln`` is ``mvlgamma``,
+``gammainc``/``gammaincc`` are ``igamma``/``igammac``, ``modified_bessel_i0``/``_i1`` are
+``i0``/``i1``); ``i0e``, ``i1``, ``i1e``, ``erfcx``, ``ndtr``, ``ndtri``, ``log_ndtr``,
+``xlog1py``, ``entr`` and the Hurwitz ``zeta`` are in ``danlu._ops.special_fns`` (float64
+kernels, no scipy, differentiable where torch is).
+"""
+from __future__ import annotations
+
+from ._ops.elementwise import (  # noqa: F401
+    erf,
+    erfc,
+    erfinv,
+    exp2,
+    expm1,
+    log1p,
+    round,  # noqa: A004 - torch's name
+    sigmoid as expit,
+    sinc,
+    xlogy,
+)
+from ._ops.composite import logit  # noqa: F401
+from ._ops.reduction import logsumexp as _logsumexp
+from ._ops.special import (  # noqa: F401
+    digamma,
+    i0,
+    igamma as gammainc,
+    igammac as gammaincc,
+    lgamma as gammaln,
+    mvlgamma as multigammaln,
+    polygamma,
+)
+from ._ops.special_fns import entr, erfcx, i0e, i1, i1e, log_ndtr, ndtr, ndtri, xlog1py, zeta  # noqa: F401
+from ._tensor import Tensor  # noqa: F401 - as torch.special.Tensor
+
+psi = digamma
+modified_bessel_i0 = i0
+modified_bessel_i1 = i1
+
+__all__ = ["digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc",
+           "gammaincc", "gammaln", "i0", "i0e", "i1", "i1e", "log1p", "log_ndtr", "log_softmax",
+           "logit", "logsumexp", "modified_bessel_i0", "modified_bessel_i1", "multigammaln", "ndtr",
+           "ndtri", "polygamma", "psi", "round", "sinc", "softmax", "xlog1py", "xlogy", "zeta"]
+
+
+def softmax(input: Tensor, dim: int, *, dtype=None) -> Tensor:
+    """``exp(x_i) / sum_j exp(x_j)`` along ``dim`` (computed in ``dtype`` when given)."""
+    from .nn.functional import softmax as _sm
+
+    return _sm(input, dim, dtype=dtype)
+
+
+def log_softmax(input: Tensor, dim: int, *, dtype=None) -> Tensor:
+    """``x_i - log sum_j exp(x_j)`` along ``dim``."""
+    from .nn.functional import log_softmax as _lsm
+
+    return _lsm(input, dim, dtype=dtype)
+
+
+def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
+    """``log sum exp(x)`` over ``dim``, stabilised by the maximum."""
+    return _logsumexp(input, dim, keepdim)
