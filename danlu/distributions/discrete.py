@@ -360,10 +360,11 @@ class Binomial(Distribution):
     def sample(self, sample_shape=Size()):
         shape = tuple(self._extended_shape(sample_shape))
         with danlu.no_grad():
+            from .. import _backend as B
             from .._random import _rng
 
-            n = self.total_count.expand(shape).detach().numpy().astype("int64")
-            p = self.probs.expand(shape).detach().numpy().astype("float64")
+            n = B.to_numpy(self.total_count.expand(shape)._data).astype("int64")
+            p = B.to_numpy(self.probs.expand(shape)._data).astype("float64")
             draws = _rng(None).binomial(n, p)
             return danlu.tensor(draws, dtype=self.probs.dtype, device=self.probs.device)
 

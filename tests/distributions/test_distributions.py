@@ -240,6 +240,13 @@ def _msg(fn_d, fn_t):
     lambda L: L.distributions.kl_divergence(
         L.distributions.MultivariateNormal(L.zeros(2), L.eye(2)), L.distributions.MultivariateNormal(L.zeros(3), L.eye(3))),
     lambda L: L.distributions.Distribution.set_default_validate_args(2),
+    lambda L: L.distributions.Poisson(L.tensor([1.0])).entropy(),
+    lambda L: L.distributions.Binomial(L.tensor([2.0, 3.0]), L.tensor([0.5, 0.5])).entropy(),
+    lambda L: L.distributions.MixtureSameFamily(L.distributions.Categorical(L.ones(2)), L.distributions.Normal(
+        L.zeros(2), L.ones(2))).log_prob(L.tensor([float("nan")])),
+    lambda L: L.distributions.Independent(L.distributions.Normal(L.zeros(2), L.ones(2)), 1).log_prob(L.zeros(3)),
+    lambda L: L.distributions.LogNormal(0.0, 1.0).log_prob(L.tensor(-1.0)),
+    lambda L: L.distributions.RelaxedOneHotCategorical(L.tensor(0.5), L.ones(3)).log_prob(L.ones(3)),
 ])
 def test_validation_errors_match_torch(case):
     _msg(lambda: case(danlu), lambda: case(torch))
