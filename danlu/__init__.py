@@ -371,6 +371,7 @@ from ._creation import (  # noqa: E402,F401
 # function transforms (torch.func)
 from . import func  # noqa: E402,F401
 from . import special  # noqa: E402,F401 - torch.special
+from . import testing  # noqa: E402,F401 - torch.testing
 
 # probability distributions (torch.distributions)
 from . import distributions  # noqa: E402,F401
