@@ -387,3 +387,19 @@ def test_top_level_activations_inplace():
         assert getattr(danlu, f)(td, *args) is td
         getattr(torch, f)(tt, *args)
         assert_close(td, tt)
+
+
+def test_i0_third_derivative_matches_torch():
+    """i0'' is the derivative of the private I1 op's backward, which must stay differentiable."""
+    import torch as _t
+
+    from danlu._ops.special import I1
+
+    res = []
+    for lib in (_t, danlu):
+        x = lib.tensor([-5.0, -0.3, 0.0, 0.7, 3.0], dtype=lib.float64, requires_grad=True)
+        y = _t.special.i1(x) if lib is _t else I1.apply(x)
+        (g,) = lib.autograd.grad(y.sum(), x, create_graph=True)
+        (h,) = lib.autograd.grad(g.sum(), x)
+        res.append(h.detach().numpy())
+    np.testing.assert_allclose(res[1], res[0], rtol=1e-10, atol=1e-12)
