@@ -17,6 +17,7 @@ from __future__ import annotations
 import traceback
 
 from .. import _backend
+from . import graph as _graph
 from .anomaly_mode import _Anomaly
 from .grad_mode import GradMode
 
@@ -98,6 +99,8 @@ class Node:
     def saved_tensors(self):
         if self._freed:
             raise RuntimeError(FREED_MSG)
+        if self._saved_v is None:  # packed by saved_tensors_hooks
+            return self._unpack_saved()
         saved = self._saved
         for t, v in zip(saved, self._saved_v):
             if t is not None and t._vc[0] != v:
@@ -123,6 +126,8 @@ class Node:
         ``saved_tensors`` but without wrapping them in Tensors (for array-level backwards)."""
         if self._freed:
             raise RuntimeError(FREED_MSG)
+        if self._saved_v is None:  # packed by saved_tensors_hooks
+            return [None if t is None else t._data for t in self._unpack_saved()]
         out = []
         for t, v in zip(self._saved, self._saved_v):
             if t is None:
@@ -138,6 +143,26 @@ class Node:
                 self._version_error(_T._make(data, None), v, vc[0], nr)
             out.append(data)
         return out
+
+    def _unpack_saved(self) -> tuple:
+        """The saved tensors of a node whose saves went through ``saved_tensors_hooks``: each
+        unpacked once per access (no version check, as in torch)."""
+        res = [None if p is None else p.get() for p in self._saved]
+        out = self._out
+        if out is not None:
+            for p in (out if type(out) is list else (out,)):
+                res.append(p.get(self, p.output_nr))
+        return tuple(res)
+
+    def _pack_saved(self, saved, outs) -> None:
+        """Run the active pack hook on each saved input and on the saved outputs."""
+        self._saved = tuple([_graph.pack(t) for t in saved])
+        self._saved_v = None
+        if outs is not None:
+            packed = [_graph.pack(o, True) for o in outs]
+            for p, o in zip(packed, outs):
+                p.output_nr = o._output_nr
+            self._out = packed if self.n_out != 1 else packed[0]
 
     def _version_error(self, t, expected, actual=None, nr=None):
         actual = t._vc[0] if actual is None else actual
@@ -250,11 +275,15 @@ class Op(Node):
                 res._base = inputs[0]
             if cls._save_out:
                 ctx._out = (res._data, res._vc, res._vc[0], 0)
+            if _graph._HOOKS:
+                ctx._pack_saved(ctx._saved, [res] if cls._save_out else None)
             return res
         nd = getattr(ctx, "non_differentiable", ())
         res = tuple(make(o, None if i in nd else ctx, i) for i, o in enumerate(out))
         if cls._save_out:
             ctx._out = [(r._data, r._vc, r._vc[0], i) for i, r in enumerate(res)]
+        if _graph._HOOKS:
+            ctx._pack_saved(ctx._saved, list(res) if cls._save_out else None)
         return res
 
     @classmethod
@@ -451,6 +480,8 @@ class Function(FunctionCtx, metaclass=_FunctionMeta):
                 saved.append(t)
         ctx._saved = tuple(saved)
         ctx._saved_v = tuple(t._vc[0] if t is not None else 0 for t in saved)
+        if _graph._HOOKS and saved:
+            ctx._pack_saved(saved, None)
         if _Anomaly.enabled:
             ctx._trace = "".join(traceback.format_stack()[:-1])
         return wrapped[0] if single else tuple(wrapped)
@@ -459,6 +490,8 @@ class Function(FunctionCtx, metaclass=_FunctionMeta):
 def _user_saved(self):
     if self._freed:
         raise RuntimeError(FREED_MSG)
+    if self._saved_v is None:  # packed by saved_tensors_hooks
+        return self._unpack_saved()
     for t, v in zip(self._saved, self._saved_v):
         if t is not None and t._vc[0] != v:
             self._version_error(t, v)
