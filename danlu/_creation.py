@@ -136,6 +136,17 @@ def _sz(size):
     return tuple(out)
 
 
+def _kw_size(fn: str, size: tuple, kw: dict) -> tuple:
+    """The positional sizes, or torch's keyword form ``fn(size=(2, 3))``."""
+    for name in kw:
+        if name != "size":
+            raise TypeError(f"{fn}() got an unexpected keyword argument '{name}'")
+        if size:
+            raise TypeError(f"{fn}() got multiple values for argument 'size'")
+        return (kw["size"],)
+    return size
+
+
 def _xp(device):
     return B.xp_for(B.as_device(device)) if device is not None else np
 
@@ -144,16 +155,16 @@ def _dt(dtype):
     return D.to_dtype(dtype) if dtype is not None else D.get_default_dtype()
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
-    return _finish(_xp(device).zeros(_sz(size), _dt(dtype).np), None, requires_grad)
+def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, **kw) -> Tensor:
+    return _finish(_xp(device).zeros(_sz(_kw_size("zeros", size, kw)), _dt(dtype).np), None, requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
-    return _finish(_xp(device).ones(_sz(size), _dt(dtype).np), None, requires_grad)
+def ones(*size, dtype=None, device=None, requires_grad=False, out=None, **kw) -> Tensor:
+    return _finish(_xp(device).ones(_sz(_kw_size("ones", size, kw)), _dt(dtype).np), None, requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=None, out=None) -> Tensor:
-    return _finish(_xp(device).empty(_sz(size), _dt(dtype).np), None, requires_grad)
+def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=None, out=None, **kw) -> Tensor:
+    return _finish(_xp(device).empty(_sz(_kw_size("empty", size, kw)), _dt(dtype).np), None, requires_grad)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:

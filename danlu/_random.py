@@ -9,6 +9,7 @@ import numpy as np
 
 from . import _backend as B
 from . import _dtype as D
+from ._creation import _kw_size
 from ._tensor import Tensor
 
 
@@ -104,19 +105,19 @@ def _size(size):
     return tuple(int(s) for s in size)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     """Uniform on [0, 1)."""
     g = _rng(generator)
     dt = D.to_dtype(dtype) if dtype is not None else D.get_default_dtype()
-    arr = g.random(_size(size), dtype=np.float32 if dt is D.float32 else np.float64)
+    arr = g.random(_size(_kw_size("rand", size, kw)), dtype=np.float32 if dt is D.float32 else np.float64)
     return _finish(arr, dt, device, requires_grad)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     """Standard normal."""
     g = _rng(generator)
     dt = D.to_dtype(dtype) if dtype is not None else D.get_default_dtype()
-    arr = g.standard_normal(_size(size), dtype=np.float32 if dt is D.float32 else np.float64)
+    arr = g.standard_normal(_size(_kw_size("randn", size, kw)), dtype=np.float32 if dt is D.float32 else np.float64)
     return _finish(arr, dt, device, requires_grad)
 
 

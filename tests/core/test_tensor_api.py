@@ -121,6 +121,18 @@ def test_creation(i):
         assert_close(d, t)
 
 
+def test_size_keyword_in_creation_and_random():
+    """``torch.zeros(size=(2, 1))`` (d2l's spelling): the size may be passed by keyword."""
+    for name in ("zeros", "ones", "empty", "rand", "randn"):
+        d, t = getattr(danlu, name)(size=(2, 1)), getattr(torch, name)(size=(2, 1))
+        assert tuple(d.shape) == tuple(t.shape) and str(d.dtype)[6:] == str(t.dtype)[6:]
+    assert_close(danlu.zeros(size=[3], dtype=danlu.int64, requires_grad=False), torch.zeros(size=[3], dtype=torch.int64))
+    with pytest.raises(TypeError, match="multiple values for argument 'size'"):
+        danlu.zeros(2, size=(2,))
+    with pytest.raises(TypeError, match="unexpected keyword argument 'shape'"):
+        danlu.ones(shape=(2,))
+
+
 def test_from_numpy_shares_memory_and_as_tensor():
     a = np.zeros(3)
     t = danlu.from_numpy(a)
