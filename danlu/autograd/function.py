@@ -14,6 +14,7 @@ The user-facing ``Function`` (torch's ``autograd.Function``) produces the same k
 """
 from __future__ import annotations
 
+import re
 import traceback
 
 from .. import _backend
@@ -59,6 +60,11 @@ def _describe(t) -> str:
     names = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
              "int64": "LongTensor", "int32": "IntTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
     return f"[danlu.{names.get(t.dtype.name, 'Tensor')} [{', '.join(map(str, t.shape))}]]"
+
+
+def _op_name(node) -> str:
+    """The forward op's name as torch's version-counter error gives it: ``ExpBackward0`` -> ``Exp``."""
+    return re.sub(r"Backward\d*$", "", node.name())
 
 
 class Node:
@@ -168,14 +174,18 @@ class Node:
         actual = t._vc[0] if actual is None else actual
         which = ""
         if nr is not None:
-            which = f", which is output {nr} of {self.name()},"
+            which = f", which is output {nr} of {_op_name(self)},"
         elif t.grad_fn is not None:
-            which = f", which is output {t._output_nr} of {t.grad_fn.name()},"
+            which = f", which is output {t._output_nr} of {_op_name(t.grad_fn)},"
+        hint = ("the backtrace further above shows the operation that failed to compute its "
+                "gradient. The variable in question was changed in there or anywhere later. Good luck!"
+                if _Anomaly.enabled else
+                "enable anomaly detection to find the operation that failed to compute its "
+                "gradient, with danlu.autograd.set_detect_anomaly(True, check_nan=False).")
         raise RuntimeError(
             "one of the variables needed for gradient computation has been modified by an "
             f"inplace operation: {_describe(t)}{which} is at version {actual}; expected version "
-            f"{expected} instead. Hint: the backtrace further above can point at the operation "
-            "that failed to compute its gradient."
+            f"{expected} instead. Hint: {hint}"
         )
 
     def _release(self) -> None:

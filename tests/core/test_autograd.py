@@ -1,4 +1,6 @@
 """Autograd semantics vs torch: accumulation, hooks, grad modes, errors, Function, functional API."""
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -118,6 +120,43 @@ def test_version_error_through_view():
     y[1:].mul_(2)
     with pytest.raises(RuntimeError, match=r"is at version 1; expected version 0 instead"):
         y.sum().backward()
+
+
+def test_version_error_message_matches_torch():
+    """torch 2.13 names the op without its ``Backward0`` suffix and hints at anomaly detection."""
+    def cases(lib):
+        a = lib.ones(3, requires_grad=True)
+
+        def saved_input():        # sin saves b; b's grad_fn is now the in-place add's
+            b = a * 1
+            c = b.sin()
+            b.add_(1)
+            c.sum().backward()
+
+        def saved_output():       # exp saves its output, which the in-place mul changed
+            b = a.exp()
+            c = b * 2
+            b.mul_(2)
+            c.sum().backward()
+
+        def leaf():
+            b = a.detach().clone().requires_grad_()
+            c = b.sin()
+            with lib.no_grad():
+                b.add_(1)
+            c.sum().backward()
+
+        out = []
+        for anomaly in (False, True):
+            for fn in (saved_input, saved_output, leaf):
+                with lib.autograd.set_detect_anomaly(anomaly):
+                    with pytest.raises(RuntimeError) as info, warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        fn()
+                out.append(str(info.value).replace("danlu.", "torch."))
+        return out
+
+    assert cases(danlu) == cases(torch)
 
 
 def test_freed_graph_error():
