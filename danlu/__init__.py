@@ -375,3 +375,10 @@ from . import testing  # noqa: E402,F401 - torch.testing
 
 # probability distributions (torch.distributions)
 from . import distributions  # noqa: E402,F401
+
+# more of torch's top level: legacy norms, binomial, nonzero_static, removed linalg (errors),
+# segment_reduce, randomised low-rank SVD/PCA, compile/cond/while_loop/vmap, DLPack
+from ._ops.extras import *  # noqa: E402,F401,F403
+from ._ops.segment import segment_reduce  # noqa: E402,F401
+from ._ops.lowrank import pca_lowrank, svd_lowrank  # noqa: E402,F401
+from ._compile import *  # noqa: E402,F401,F403

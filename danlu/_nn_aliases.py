@@ -255,3 +255,160 @@ __all__ = ["batch_norm", "instance_norm", "rms_norm", "kl_div", "cosine_embeddin
            "max_pool3d", "adaptive_avg_pool1d", "adaptive_max_pool1d", "conv_transpose3d",
            "constant_pad_nd", "channel_shuffle", "native_channel_shuffle", "rnn_tanh_cell",
            "rnn_relu_cell", "lstm_cell", "gru_cell"]
+
+
+# -- ATen's native_* forms (with their saved statistics), the generic convolution, samplers ------
+def _stats(x: Tensor, dims, eps: float):
+    """``(mean, 1 / sqrt(biased var + eps))`` over ``dims`` (kept), outside the graph."""
+    from . import no_grad
+
+    with no_grad():
+        mean = x.mean(dims, keepdim=True)
+        rstd = (x.var(dims, correction=0, keepdim=True) + eps).rsqrt()
+    return mean, rstd
+
+
+def native_layer_norm(input: Tensor, normalized_shape, weight: Tensor | None, bias: Tensor | None,
+                      eps: float):
+    """``(layer_norm(x), mean, rstd)`` with the statistics over the last ``len(normalized_shape)``
+    dims, kept as size-1 dims (``rstd = 1 / sqrt(var + eps)``)."""
+    out = F.layer_norm(input, list(normalized_shape), weight, bias, eps)
+    k = len(normalized_shape)
+    mean, rstd = _stats(input, tuple(range(input.ndim - k, input.ndim)), eps)
+    return out, mean, rstd
+
+
+def native_group_norm(input: Tensor, weight: Tensor | None, bias: Tensor | None, N: int, C: int,
+                      HxW: int, group: int, eps: float):
+    """``(group_norm(x), mean, rstd)`` with the statistics of shape ``(N, group)``."""
+    out = F.group_norm(input, group, weight, bias, eps)
+    mean, rstd = _stats(input.reshape(N, group, -1), (2,), eps)
+    return out, mean.reshape(N, group), rstd.reshape(N, group)
+
+
+def native_batch_norm(input: Tensor, weight: Tensor | None, bias: Tensor | None,
+                      running_mean: Tensor | None, running_var: Tensor | None, training: bool,
+                      momentum: float, eps: float):
+    """``(batch_norm(x), save_mean, save_invstd)``: the batch statistics over all dims but 1 when
+    training (running stats updated in place), empty tensors in evaluation."""
+    from . import _creation as C
+
+    out = F.batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+    if not training:
+        e = C.empty(0, dtype=input.dtype, device=input.device)
+        return out, e, e.clone()
+    dims = tuple(i for i in range(input.ndim) if i != 1)
+    mean, rstd = _stats(input, dims, eps)
+    return out, mean.reshape(-1), rstd.reshape(-1)
+
+
+def native_dropout(input: Tensor, p: float, train: bool | None):
+    """``(output, mask)``: zero elements with probability ``p``, scale the kept by ``1 / (1 - p)``;
+    ``mask`` (bool) marks the kept ones (all True when not training)."""
+    from . import _backend as B, _creation as C, _dtype as D
+    from .nn.functional._dropout import _keep_mask
+
+    if train is False or p == 0:
+        return input.clone(), C.ones(tuple(input.shape), dtype=D.bool_, device=input.device)
+    keep = _keep_mask(tuple(input.shape), p, input) if p < 1 else \
+        B.xp_of(input._data).zeros(input._data.shape, bool)
+    scale = 0.0 if p >= 1 else 1.0 / (1.0 - p)
+    mask = Tensor._make(keep, None)
+    return input * Tensor._make((keep * scale).astype(input._data.dtype), None), mask
+
+
+def dropout_(input: Tensor, p: float, train: bool) -> Tensor:
+    """In-place ``dropout(input, p, train)``."""
+    return F.dropout(input, p, train, inplace=True)
+
+
+def alpha_dropout_(input: Tensor, p: float, train: bool) -> Tensor:
+    """In-place ``alpha_dropout(input, p, train)``."""
+    return F.alpha_dropout(input, p, train, inplace=True)
+
+
+def _feature_dropout(input: Tensor, p: float, train: bool, inplace: bool) -> Tensor:
+    from .nn.functional._dropout import _dropout, _feature_shape
+
+    if input.ndim < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    return _dropout(input, p, train, inplace, _feature_shape(input, True))
+
+
+def feature_dropout(input: Tensor, p: float, train: bool) -> Tensor:
+    """Channel-wise dropout: whole ``input[n, c]`` slices are zeroed with probability ``p``, the
+    rest scaled by ``1 / (1 - p)``."""
+    return _feature_dropout(input, p, train, False)
+
+
+def feature_dropout_(input: Tensor, p: float, train: bool) -> Tensor:
+    """In-place ``feature_dropout``."""
+    return _feature_dropout(input, p, train, True)
+
+
+def feature_alpha_dropout(input: Tensor, p: float, train: bool) -> Tensor:
+    """Channel-wise alpha dropout (SELU's saturation value for dropped channels)."""
+    return F.feature_alpha_dropout(input, p, train)
+
+
+def feature_alpha_dropout_(input: Tensor, p: float, train: bool) -> Tensor:
+    """In-place ``feature_alpha_dropout``."""
+    return F.feature_alpha_dropout(input, p, train, inplace=True)
+
+
+def _tuple(v, d: int) -> tuple:
+    v = (v,) if isinstance(v, int) else tuple(v)
+    return v * d if len(v) == 1 else v
+
+
+def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride, padding, dilation,
+                transposed: bool, output_padding, groups: int) -> Tensor:
+    """ATen's generic convolution: ``conv{1,2,3}d`` (or ``conv_transpose{1,2,3}d`` when
+    ``transposed``), the spatial rank taken from ``weight``; one-element lists broadcast."""
+    d = weight.ndim - 2
+    if d not in (1, 2, 3):
+        raise RuntimeError(f"Expected 3D, 4D or 5D weight for convolution, but got weight of size "
+                           f"{list(weight.shape)}")
+    s, p, dl = _tuple(stride, d), _tuple(padding, d), _tuple(dilation, d)
+    if transposed:
+        op = (F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d)[d - 1]
+        return op(input, weight, bias, s, p, _tuple(output_padding, d), groups, dl)
+    op = (F.conv1d, F.conv2d, F.conv3d)[d - 1]
+    return op(input, weight, bias, s, p, dl, groups)
+
+
+_INTERP = ("bilinear", "nearest", "bicubic")
+_PAD = ("zeros", "border", "reflection")
+
+
+def grid_sampler(input: Tensor, grid: Tensor, interpolation_mode: int, padding_mode: int,
+                 align_corners: bool) -> Tensor:
+    """``grid_sample`` with ATen's integer codes: interpolation 0 bilinear, 1 nearest, 2 bicubic;
+    padding 0 zeros, 1 border, 2 reflection."""
+    return F.grid_sample(input, grid, _INTERP[interpolation_mode], _PAD[padding_mode], align_corners)
+
+
+def grid_sampler_2d(input: Tensor, grid: Tensor, interpolation_mode: int, padding_mode: int,
+                    align_corners: bool) -> Tensor:
+    """``grid_sampler`` for 4-D inputs."""
+    return grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners)
+
+
+def affine_grid_generator(theta: Tensor, size, align_corners: bool) -> Tensor:
+    """``affine_grid(theta, size, align_corners)``."""
+    return F.affine_grid(theta, list(size), align_corners)
+
+
+def embedding_renorm_(input: Tensor, indices: Tensor, max_norm: float, norm_type: float) -> Tensor:
+    """In place: rows of ``input`` (an embedding table) used by ``indices`` whose
+    ``norm_type``-norm exceeds ``max_norm`` are rescaled to ``max_norm / (norm + 1e-7)`` times."""
+    from .nn.functional._linear import _renorm_rows_
+
+    _renorm_rows_(input, indices._data, max_norm, norm_type)
+    return input
+
+
+__all__ += ["native_layer_norm", "native_group_norm", "native_batch_norm", "native_dropout",
+            "dropout_", "alpha_dropout_", "feature_dropout", "feature_dropout_",
+            "feature_alpha_dropout", "feature_alpha_dropout_", "convolution", "grid_sampler",
+            "grid_sampler_2d", "affine_grid_generator", "embedding_renorm_"]

@@ -458,3 +458,65 @@ def _bind_views_stats():
 
 
 _bind_views_stats()
+
+
+# -- more in-place BLAS / scans, legacy resize, activations as methods --------------------------
+def _cum_inplace(fn, name):
+    def method(self, dim, dtype=None):
+        if dtype is not None and dtype is not self.dtype:
+            raise RuntimeError(f"Bad in-place call: input tensor dtype {E._tn(self.dtype).lower()} and "
+                               f"output tensor dtype {E._tn(dtype).lower()} should match")
+        return self._inplace(fn, dim)
+
+    method.__name__ = name
+    method.__doc__ = f"In-place version of ``{name[:-1]}``."
+    return method
+
+
+def _resize_legacy(self, *sizes):
+    """Out-of-place ``resize`` (deprecated in torch): a differentiable reshape that must keep
+    the number of elements."""
+    import math
+    import warnings
+
+    warnings.warn("non-inplace resize is deprecated", UserWarning, stacklevel=2)
+    sizes = tuple(int(s) for s in S._shape_args(sizes))
+    n = math.prod(sizes)
+    if n != self.numel():
+        raise RuntimeError(
+            f"requested resize to {'x'.join(map(str, sizes))} ({n} elements in total), but the given "
+            f"tensor has a size of {'x'.join(map(str, self.shape))} ({self.numel()} elements). autograd's "
+            "resize can only change the shape of a given tensor, while preserving the number of elements. ")
+    return S.reshape(self, sizes)
+
+
+def _resize_as_legacy(self, tensor):
+    import warnings
+
+    warnings.warn("non-inplace resize_as is deprecated", UserWarning, stacklevel=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return _resize_legacy(self, tuple(tensor.shape))
+
+
+def _bind_more_api():
+    from .nn import functional as F
+
+    for n, f in (("addmm_", blas.addmm), ("addmv_", blas.addmv), ("addbmm_", blas.addbmm),
+                 ("baddbmm_", blas.baddbmm)):
+        _bind(n, _inplace_of(f))
+    from ._ops import composite as C
+
+    _bind("addr_", _inplace_of(C.addr))
+    _bind("cumsum_", _cum_inplace(R.cumsum, "cumsum_"))
+    _bind("cumprod_", _cum_inplace(R.cumprod, "cumprod_"))
+    _bind("hardshrink", lambda self, lambd=0.5: F.hardshrink(self, lambd))
+    _bind("prelu", lambda self, weight: F.prelu(self, weight))
+    _bind("resize", _resize_legacy)
+    _bind("resize_as", _resize_as_legacy)
+    if not hasattr(Tensor, "__dlpack__"):  # DLPack producer protocol (torch.from_dlpack(x) works)
+        _bind("__dlpack__", lambda self, **kw: self._data.__dlpack__(**kw))
+        _bind("__dlpack_device__", lambda self: self._data.__dlpack_device__())
+
+
+_bind_more_api()
