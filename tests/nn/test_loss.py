@@ -113,6 +113,14 @@ def test_cross_entropy_errors():
         F.nll_loss(x, danlu.tensor([1, 2, 5]))
     with pytest.raises(ValueError, match="foo is not a valid value for reduction"):
         F.cross_entropy(x, danlu.tensor([1, 2, 3]), reduction="foo")
+    for dt, name in ((danlu.float32, "Float"), (danlu.int32, "Int"), (danlu.bool, "Bool")):
+        for fn in (F.cross_entropy, F.nll_loss):
+            with pytest.raises(RuntimeError, match=f"expected target dtype to be Long or Byte, but got {name}"):
+                fn(x, danlu.tensor([1, 0, 1]).to(dt))
+    for lib in (danlu, torch):  # Byte targets are accepted, as in torch
+        xb = lib.from_numpy(np.arange(12.0, dtype=np.float32).reshape(3, 4) / 5)
+        assert abs(lib.nn.functional.cross_entropy(xb, lib.tensor([1, 0, 3], dtype=lib.uint8)).item()
+                   - 1.44448757) < 1e-5
 
 
 @pytest.mark.parametrize("red", RED)

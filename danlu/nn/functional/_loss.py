@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import warnings
 
-from ... import _dtype as D
 from ..._backend import to_numpy
 from ..._ops import elementwise as E
 from ..._ops import nn_ops as N
@@ -151,8 +150,8 @@ def _class_target_check(input: Tensor, target: Tensor) -> None:
         if tuple(target.shape) != want:
             raise RuntimeError(f"Expected target size [{', '.join(map(str, want))}], got "
                                f"[{', '.join(map(str, target.shape))}]")
-    if target.dtype.is_floating_point or target.dtype is D.bool_:
-        raise RuntimeError(f"expected scalar type Long but found {_tname(target.dtype)}")
+    if target.dtype.name not in ("int64", "uint8"):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_tname(target.dtype)}")
 
 
 def _as_rows(input: Tensor, target: Tensor):
