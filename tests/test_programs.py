@@ -1050,6 +1050,403 @@ report("eye_", lin.weight)
 '''
 
 
+DATA = r'''
+import numpy as np
+import torch
+from torch.utils.data import (BatchSampler, ConcatDataset, DataLoader, Dataset, SequentialSampler,
+                              Subset, TensorDataset)
+from torch.utils.data.dataloader import default_collate
+
+rng = np.random.default_rng(8)
+
+
+class Points(Dataset):
+    def __init__(self, n):
+        self.x = rng.standard_normal((n, 3)).astype(np.float32)
+        self.y = rng.integers(0, 2, size=n)
+
+    def __len__(self):
+        return len(self.x)
+
+    def __getitem__(self, i):
+        return {"x": torch.from_numpy(self.x[i]), "y": int(self.y[i]), "w": float(i) / 10,
+                "name": f"p{i}", "arr": self.x[i]}
+
+
+ds = Points(10)
+report("len", len(ds))
+loader = DataLoader(ds, batch_size=4, drop_last=False)
+report("n batches", len(loader))
+for batch in loader:
+    report("keys", sorted(batch.keys()))
+    report("x", batch["x"])
+    report("y", batch["y"])
+    report("w", batch["w"])
+    report("name", batch["name"])
+    report("arr", batch["arr"])
+report("drop_last", len(DataLoader(ds, batch_size=4, drop_last=True)))
+report("collate tuples", default_collate([(1, 2.0, torch.tensor([1.0])), (3, 4.0, torch.tensor([2.0]))]))
+report("collate numpy scalars", default_collate([np.float32(1.5), np.float32(2.5)]))
+report("collate nested", default_collate([[1, 2], [3, 4]]))
+
+
+def pad_collate(batch):
+    xs = [b["x"][: 1 + i % 3] for i, b in enumerate(batch)]
+    lens = torch.tensor([len(x) for x in xs])
+    return torch.nn.utils.rnn.pad_sequence(xs, batch_first=True, padding_value=-1.0), lens
+
+
+for xb, lens in DataLoader(ds, batch_size=3, collate_fn=pad_collate):
+    report("padded batch", xb)
+    report("lens", lens)
+
+td = TensorDataset(torch.arange(6).float(), torch.arange(6) % 2)
+report("tensordataset item", td[2])
+sub = Subset(td, [5, 0, 3])
+report("subset", [sub[i] for i in range(len(sub))])
+cat = ConcatDataset([td, sub])
+report("concat", [len(cat), cat[7]])
+bs = BatchSampler(SequentialSampler(range(6)), batch_size=4, drop_last=False)
+report("batch sampler", list(bs))
+for xb, yb in DataLoader(td, batch_sampler=bs):
+    report("batch_sampler batch", [xb, yb])
+for xb in DataLoader(list(range(5)), batch_size=2):
+    report("list dataset", xb)
+for xb in DataLoader(td, batch_size=None):
+    report("unbatched", xb)
+    break
+loader = DataLoader(td, batch_size=4)
+it = iter(loader)
+report("next", next(it))
+report("next2", next(it))
+'''
+
+
+LAYERS = r'''
+import os
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+rng = np.random.default_rng(9)
+
+
+def init_(m, scale=0.3):
+    with torch.no_grad():
+        for p in m.parameters():
+            p.copy_(torch.from_numpy(scale * rng.standard_normal(tuple(p.shape)).astype(np.float32)))
+    return m
+
+
+class Residual(nn.Module):
+    def __init__(self, in_ch, out_ch, stride=1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_ch, out_ch, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(out_ch)
+        self.conv2 = nn.Conv2d(out_ch, out_ch, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(out_ch)
+        self.shortcut = nn.Sequential()
+        if stride != 1 or in_ch != out_ch:
+            self.shortcut = nn.Sequential(nn.Conv2d(in_ch, out_ch, 1, stride=stride, bias=False),
+                                          nn.BatchNorm2d(out_ch))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        out += self.shortcut(x)
+        return F.relu(out)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 4, 3, padding=1)
+        self.layer1 = Residual(4, 4)
+        self.layer2 = Residual(4, 8, stride=2)
+        self.fc = nn.Linear(8, 3)
+
+    def forward(self, x):
+        x = self.layer2(self.layer1(F.relu(self.stem(x))))
+        x = F.adaptive_avg_pool2d(x, 1)
+        x = torch.flatten(x, 1)
+        return self.fc(x)
+
+
+net = init_(Net())
+report("net", str(net))
+x = torch.from_numpy(rng.standard_normal((4, 3, 8, 8)).astype(np.float32))
+y = torch.tensor([0, 1, 2, 1])
+opt = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
+for step in range(3):
+    opt.zero_grad()
+    loss = F.cross_entropy(net(x), y, weight=torch.tensor([1.0, 2.0, 0.5]))
+    loss.backward()
+    opt.step()
+    report("resnet loss", loss.item())
+report("resnet stem grad", net.stem.weight.grad)
+report("shortcut bn running_var", net.layer2.shortcut[1].running_var)
+
+# optimizer checkpoint / resume continues identically
+ckpt = os.path.join(TMPDIR, "ckpt.pt")
+torch.save({"model": net.state_dict(), "opt": opt.state_dict(), "epoch": 3}, ckpt)
+net2 = Net()
+opt2 = torch.optim.SGD(net2.parameters(), lr=0.05, momentum=0.9)
+state = torch.load(ckpt)
+net2.load_state_dict(state["model"])
+opt2.load_state_dict(state["opt"])
+report("epoch", state["epoch"])
+for n1, o in ((net, opt), (net2, opt2)):
+    o.zero_grad()
+    F.cross_entropy(n1(x), y).backward()
+    o.step()
+report("resumed equal", all(torch.equal(a, b) for a, b in zip(net.parameters(), net2.parameters())))
+report("opt state", opt2.state_dict()["param_groups"])
+
+# assorted layers, forward + backward
+layers = {
+    "conv1d": (nn.Conv1d(2, 3, 3, padding=2, dilation=2), (2, 2, 7)),
+    "conv groups": (nn.Conv2d(4, 4, 3, groups=2, stride=2), (2, 4, 7, 7)),
+    "convT": (nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1, output_padding=1), (1, 2, 4, 4)),
+    "convT1d": (nn.ConvTranspose1d(2, 2, 4, stride=2), (1, 2, 5)),
+    "conv3d": (nn.Conv3d(1, 2, 2), (1, 1, 3, 3, 3)),
+    "groupnorm": (nn.GroupNorm(2, 4), (2, 4, 3, 3)),
+    "layernorm": (nn.LayerNorm([3, 3]), (2, 4, 3, 3)),
+    "instancenorm": (nn.InstanceNorm2d(4, affine=True), (2, 4, 3, 3)),
+    "batchnorm1d": (nn.BatchNorm1d(4), (5, 4)),
+    "avgpool": (nn.AvgPool2d(2, stride=1, padding=1, count_include_pad=False), (1, 2, 4, 4)),
+    "maxpool ceil": (nn.MaxPool2d(3, stride=2, ceil_mode=True), (1, 2, 6, 6)),
+    "maxpool1d": (nn.MaxPool1d(2), (1, 2, 6)),
+    "adaptivemax": (nn.AdaptiveMaxPool2d((2, 3)), (1, 2, 5, 7)),
+    "upsample bilinear": (nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False), (1, 1, 3, 3)),
+    "pixelshuffle": (nn.PixelShuffle(2), (1, 4, 2, 2)),
+    "bilinear": (nn.Bilinear(3, 2, 4), None),
+    "prelu": (nn.PReLU(), (2, 3)),
+    "softmax2d": (nn.Softmax(dim=1), (2, 3)),
+    "logsoftmax": (nn.LogSoftmax(dim=-1), (2, 3)),
+    "hardtanh": (nn.Hardtanh(-0.5, 0.5), (2, 3)),
+    "unflatten": (nn.Unflatten(1, (2, 3)), (2, 6)),
+    "identity": (nn.Identity(), (2,)),
+    "zeropad": (nn.ZeroPad2d((1, 0, 2, 1)), (1, 1, 2, 2)),
+    "reflectpad": (nn.ReflectionPad2d(1), (1, 1, 3, 3)),
+}
+for name, (layer, shape) in layers.items():
+    init_(layer)
+    if name == "bilinear":
+        a = torch.from_numpy(rng.standard_normal((2, 3)).astype(np.float32)).requires_grad_()
+        b = torch.from_numpy(rng.standard_normal((2, 2)).astype(np.float32))
+        out = layer(a, b)
+        inp = a
+    else:
+        inp = torch.from_numpy(rng.standard_normal(shape).astype(np.float32)).requires_grad_()
+        out = layer(inp)
+    report(name + " repr", repr(layer))
+    report(name + " out", out)
+    out.pow(2).sum().backward()
+    report(name + " input grad", inp.grad)
+    report(name + " param grads", [p.grad for p in layer.parameters()])
+
+mha = init_(nn.MultiheadAttention(8, 2, batch_first=True))
+q = torch.from_numpy(rng.standard_normal((2, 3, 8)).astype(np.float32))
+kv = torch.from_numpy(rng.standard_normal((2, 4, 8)).astype(np.float32))
+out, w = mha(q, kv, kv, key_padding_mask=torch.tensor([[False, False, False, True], [False] * 4]))
+report("mha out", out)
+report("mha weights", w)
+out, w = mha(q, kv, kv, average_attn_weights=False)
+report("mha per-head weights", w.shape)
+(out.sum()).backward()
+report("mha out_proj grad", mha.out_proj.weight.grad)
+tr = init_(nn.Transformer(d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=1,
+                          dim_feedforward=8, dropout=0.0, batch_first=True), 0.2)
+tgt_mask = nn.Transformer.generate_square_subsequent_mask(3)
+res = tr(kv, q, tgt_mask=tgt_mask)
+report("transformer", res)
+res.sum().backward()
+report("transformer grad", tr.decoder.layers[0].multihead_attn.in_proj_weight.grad)
+
+# old-style .data updates and functional tools
+w = torch.zeros(3, requires_grad=True)
+for _ in range(3):
+    loss = ((w - torch.tensor([1.0, 2.0, 3.0])) ** 2).sum()
+    loss.backward()
+    w.data -= 0.1 * w.grad.data
+    w.grad.data.zero_()
+report(".data updates", w)
+vec = nn.utils.parameters_to_vector(mha.parameters())
+report("parameters_to_vector", [vec.shape, vec.sum()])
+nn.utils.vector_to_parameters(vec * 0 + 1, mha.out_proj.parameters())
+report("vector_to_parameters", mha.out_proj.bias)
+
+
+def f(x):
+    return (x ** 2).sum() * x[0]
+
+
+xj = torch.tensor([1.0, 2.0, 3.0])
+report("jacobian", torch.autograd.functional.jacobian(lambda x: x ** 2 * x.sum(), xj))
+report("hessian", torch.autograd.functional.hessian(f, xj))
+report("gradcheck", torch.autograd.gradcheck(lambda t: (t.sin() * t).sum(), torch.tensor([0.3, 0.7], dtype=torch.float64, requires_grad=True)))
+with torch.inference_mode():
+    report("inference_mode", (xj * 2).requires_grad)
+net.requires_grad_(False)
+report("requires_grad_(False)", any(p.requires_grad for p in net.parameters()))
+'''
+
+
+# reprs (modules, optimizers, tensors with a grad_fn whose name torch and danlu share), print
+# options and the error messages a user sees
+REPRS_AND_ERRORS = r'''
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+rng = np.random.default_rng(11)
+lin = nn.Linear(3, 2)
+with torch.no_grad():
+    lin.weight.copy_(torch.tensor([[0.1, -0.2, 0.3], [0.4, 0.5, -0.6]]))
+    lin.bias.fill_(0.1)
+x = torch.tensor([[1.0, 2.0, 3.0], [-1.0, 0.5, 2.0]])
+out = lin(x)
+loss = F.cross_entropy(out, torch.tensor([0, 1]))
+report("linear out", out)
+report("sum repr", repr(out.sum()))
+report("relu repr", repr(torch.relu(out)))
+report("param repr", repr(lin.bias))
+report("weight str", str(lin.weight))
+report("softmax repr", repr(out.softmax(-1)))
+report("sigmoid repr", repr(torch.sigmoid(out)))
+report("pow repr", repr(out ** 2))
+report("div repr", repr(out / 2))
+report("sub repr", repr(out - 1))
+report("neg repr", repr(-out))
+report("exp repr", repr(out.exp()))
+report("cat repr", repr(torch.cat([out, out])))
+report("optimizer", str(torch.optim.SGD(lin.parameters(), lr=0.1, momentum=0.9)))
+report("adam", str(torch.optim.Adam(lin.parameters(), lr=1e-3)))
+report("modulelist", str(nn.ModuleList([nn.Linear(2, 2) for _ in range(3)])))
+report("sequential repeat", str(nn.Sequential(*[nn.Linear(2, 2) for _ in range(3)], nn.ReLU())))
+report("parameterlist", str(nn.ParameterList([nn.Parameter(torch.ones(2)), nn.Parameter(torch.zeros(3, 2))])))
+report("parameterdict", str(nn.ParameterDict({"a": nn.Parameter(torch.ones(2))})))
+report("moduledict", str(nn.ModuleDict({"conv": nn.Conv2d(1, 2, 3), "act": nn.LeakyReLU(0.2)})))
+report("lstm repr", str(nn.LSTM(3, 4, num_layers=2, dropout=0.1, bidirectional=True)))
+report("embedding repr", str(nn.Embedding(10, 3, padding_idx=0, max_norm=1.0)))
+report("bn repr", str(nn.BatchNorm2d(3, momentum=None)))
+report("transformer layer repr", str(nn.TransformerEncoderLayer(4, 2, 8)))
+report("losses repr", [str(nn.CrossEntropyLoss(label_smoothing=0.1)), str(nn.MSELoss()), str(nn.NLLLoss())])
+report("dropout repr", [str(nn.Dropout(0.2)), str(nn.Dropout2d()), str(nn.ReLU(inplace=True)), str(nn.GELU(approximate="tanh"))])
+
+# printing corner cases
+report("print mixed", str(torch.tensor([1.0, 1e-4, 123456.0])))
+report("print tiny", str(torch.tensor([1e-5, 2e-5])))
+report("print neg int", str(torch.tensor([-1, 200, -30000])))
+report("print big int", str(torch.tensor([2 ** 40, 1])))
+report("print 2d summary", str(torch.arange(2000.0).reshape(1000, 2)))
+report("print 3d summary", str(torch.zeros(3, 1000, 3)))
+report("print float64", str(torch.tensor([1 / 3, 2 / 3], dtype=torch.float64)))
+report("print float16", str(torch.tensor([1 / 3, 2.0], dtype=torch.float16)))
+report("print int8", str(torch.tensor([1, -2], dtype=torch.int8)))
+report("print uint8", str(torch.tensor([1, 255], dtype=torch.uint8)))
+report("print int16", str(torch.tensor([1, 2], dtype=torch.int16)))
+report("print whole floats", str(torch.tensor([100.0, 2.0, -3.0])))
+report("print large floats", str(torch.tensor([1e8, 1.0])))
+report("print 0-d grad", str(torch.tensor(2.0, requires_grad=True) * 3))
+report("print neg zero", str(torch.tensor([-0.0, 0.0])))
+report("print nan only", str(torch.tensor([float("nan")])))
+report("print empty int", str(torch.tensor([], dtype=torch.int64)))
+report("print 1x0x2", str(torch.zeros(1, 0, 2)))
+report("print bool 2d", str(torch.eye(2).bool()))
+torch.set_printoptions(precision=2)
+report("printoptions precision", str(torch.tensor([1 / 3, 2 / 3])))
+torch.set_printoptions(profile="default")
+report("printoptions reset", str(torch.tensor([1 / 3, 2 / 3])))
+torch.set_printoptions(sci_mode=False)
+report("sci_mode False", str(torch.tensor([1e-8, 1.0])))
+torch.set_printoptions(profile="default")
+torch.set_printoptions(threshold=5)
+report("threshold", str(torch.arange(10)))
+torch.set_printoptions(profile="default")
+report("print after default", str(torch.arange(10)))
+
+# autograd errors
+a = torch.ones(3, requires_grad=True)
+try:
+    a.add_(1)
+except RuntimeError as e:
+    report("leaf inplace", str(e))
+b = a.exp()
+c = b * 2
+b.mul_(2)
+try:
+    c.sum().backward()
+    report("version", "no error")
+except RuntimeError as e:
+    report("version err", str(e))
+b = a.sigmoid()
+b.add_(1)
+try:
+    b.sum().backward()
+    report("version2", "no error")
+except RuntimeError as e:
+    report("version2", str(e))
+y = (a * a).sum()
+y.backward()
+try:
+    y.backward()
+except RuntimeError as e:
+    report("second backward", str(e))
+try:
+    torch.ones(2).sum().backward()
+except RuntimeError as e:
+    report("no grad backward", str(e))
+try:
+    torch.ones(2, 3) @ torch.ones(2, 3)
+except RuntimeError as e:
+    report("matmul err", str(e))
+try:
+    torch.ones(2, 3) + torch.ones(3, 2)
+except RuntimeError as e:
+    report("broadcast err", str(e))
+try:
+    lin(torch.ones(2, 4))
+except RuntimeError as e:
+    report("linear err", str(e))
+try:
+    torch.ones(2, 3).view(4)
+except RuntimeError as e:
+    report("view err", str(e))
+try:
+    torch.ones(3)[5]
+except IndexError as e:
+    report("index err", str(e))
+try:
+    F.cross_entropy(torch.ones(2, 3), torch.tensor([0, 3]))
+except (IndexError, RuntimeError) as e:
+    report("ce target err", type(e).__name__ + str(e))
+try:
+    F.cross_entropy(torch.ones(2, 3), torch.tensor([0.0, 1.0]))
+except RuntimeError as e:
+    report("ce dtype err", str(e))
+try:
+    torch.cat([torch.ones(2, 3), torch.ones(2, 4)])
+except RuntimeError as e:
+    report("cat err", str(e))
+try:
+    a.numpy()
+except RuntimeError as e:
+    report("numpy err", str(e))
+try:
+    torch.tensor([1.0, 2.0]).item()
+except RuntimeError as e:
+    report("item err", str(e))
+try:
+    nn.Conv2d(3, 4, 3)(torch.ones(1, 2, 5, 5))
+except RuntimeError as e:
+    report("conv err", str(e))
+'''
+
+
 PROGRAMS = {
     "quickstart": QUICKSTART,
     "autograd": AUTOGRAD,
@@ -1057,6 +1454,9 @@ PROGRAMS = {
     "sequence": SEQUENCE,
     "tensors": TENSORS,
     "course": COURSE,
+    "data": DATA,
+    "layers": LAYERS,
+    "reprs_and_errors": REPRS_AND_ERRORS,
 }
 
 
