@@ -258,11 +258,12 @@ __all__ = ["batch_norm", "instance_norm", "rms_norm", "kl_div", "cosine_embeddin
 
 
 # -- ATen's native_* forms (with their saved statistics), the generic convolution, samplers ------
-def _stats(x: Tensor, dims, eps: float):
-    """``(mean, 1 / sqrt(biased var + eps))`` over ``dims`` (kept), outside the graph."""
-    from . import no_grad
+def _stats(x: Tensor, dims, eps: float, differentiable: bool = False):
+    """``(mean, 1 / sqrt(biased var + eps))`` over ``dims`` (kept); outside the graph unless
+    ``differentiable`` (torch's native_group_norm differentiates its statistics too)."""
+    from . import set_grad_enabled, is_grad_enabled
 
-    with no_grad():
+    with set_grad_enabled(differentiable and is_grad_enabled()):
         mean = x.mean(dims, keepdim=True)
         rstd = (x.var(dims, correction=0, keepdim=True) + eps).rsqrt()
     return mean, rstd
@@ -280,9 +281,9 @@ def native_layer_norm(input: Tensor, normalized_shape, weight: Tensor | None, bi
 
 def native_group_norm(input: Tensor, weight: Tensor | None, bias: Tensor | None, N: int, C: int,
                       HxW: int, group: int, eps: float):
-    """``(group_norm(x), mean, rstd)`` with the statistics of shape ``(N, group)``."""
+    """``(group_norm(x), mean, rstd)`` with the (differentiable) statistics of shape ``(N, group)``."""
     out = F.group_norm(input, group, weight, bias, eps)
-    mean, rstd = _stats(input.reshape(N, group, -1), (2,), eps)
+    mean, rstd = _stats(input.reshape(N, group, -1), (2,), eps, True)
     return out, mean.reshape(N, group), rstd.reshape(N, group)
 
 

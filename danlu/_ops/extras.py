@@ -114,6 +114,8 @@ def nonzero_static(input: Tensor, *, size: int, fill_value: int = -1) -> Tensor:
 
     if isinstance(size, bool) or not isinstance(size, int) or size < 0:
         raise RuntimeError("nonzero_static: 'size' must be an non-negative integer")
+    if input.ndim == 0:  # no coordinates to give: ``size`` empty rows
+        return C.zeros((size, 0), dtype=D.int64, device=input.device)
     nz = nonzero(input)
     k = nz.shape[0]
     if k >= size:

@@ -7,6 +7,9 @@ are built from ``index_add`` / ``index_reduce``, so they are differentiable as t
 the others (zeros included).  Empty segments give ``initial`` when given, else the reduction's
 identity (0, 1, -inf, +inf) and NaN for ``mean``.  ``initial`` joins every segment:
 ``initial + sum``, ``initial * prod``, ``max(initial, ...)``, ``(initial + sum) / count``.
+One deliberate difference: torch's CPU backward of max / min divides only *positive* output
+gradients among tied entries (a negative one reaches each tied entry in full); danlu splits
+every gradient evenly, so the gradient is that of a consistent subgradient.
 """
 from __future__ import annotations
 
