@@ -7,7 +7,7 @@ with ``exec`` in a fresh namespace: once with the real torch, once with every ``
 ``torch.*`` import resolved to ``danlu`` / ``danlu.*``. The program calls ``report(name, value)``
 (injected into its globals) for whatever it would print; the two report streams must agree:
 numbers and tensors to float32 tolerance (rtol 1e-4, atol 1e-5), tensor dtypes and shapes,
-Python types of scalars (``int`` vs ``float``), and strings exactly.
+Python types of scalars (``int`` vs ``float``), strings exactly, and the warnings each run raised.
 
 The only normalisation is danlu's deliberate naming difference: reprs that name the module
 (``danlu.Size([2])``, ``danlu.float32``) say ``danlu.`` where torch says ``torch.``. Random
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -65,8 +66,10 @@ def _normalise(value, lib: str):
         return {k: _normalise(v, lib) for k, v in value.items()}
     if isinstance(value, tuple) and type(value).__name__ == "Size":
         return ("Size", tuple(int(s) for s in value))
-    if isinstance(value, (list, tuple)):
-        return type(value)(_normalise(v, lib) for v in value)
+    if isinstance(value, list):
+        return [_normalise(v, lib) for v in value]
+    if isinstance(value, tuple):  # named tuples (torch.return_types) compare as plain tuples
+        return tuple(_normalise(v, lib) for v in value)
     if isinstance(value, np.ndarray):
         return ("ndarray", value.dtype.name, value.shape, value)
     if isinstance(value, (bool, int, float, type(None))):
@@ -85,7 +88,11 @@ def run_program(source: str, lib: str, tmp_path) -> list:
         "report": lambda name, value: reports.append((name, _normalise(value, lib))),
         "TMPDIR": str(out_dir),
     }
-    exec(compile(source, f"<program:{lib}>", "exec"), namespace)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        exec(compile(source, f"<program:{lib}>", "exec"), namespace)
+    reports.append(("warnings", [_normalise(f"{w.category.__name__}: {w.message}", lib)
+                                 for w in caught]))
     return reports
 
 
@@ -131,7 +138,7 @@ def check_program(source: str, tmp_path) -> None:
     assert names_g == names_w, f"report sequence differs:\n{names_g}\n!= torch\n{names_w}"
     for i, ((name, g), (_, w)) in enumerate(zip(got, want)):
         _same(g, w, f"report #{i} {name!r}")
-    assert want, "the program reported nothing"
+    assert len(want) > 1, "the program reported nothing"
 
 
 # --------------------------------------------------------------------------------------------
@@ -1447,6 +1454,196 @@ except RuntimeError as e:
 '''
 
 
+OPTIMIZERS = r'''
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+rng = np.random.default_rng(12)
+X = torch.from_numpy(rng.standard_normal((16, 4)).astype(np.float32))
+Y = torch.from_numpy(rng.standard_normal((16, 2)).astype(np.float32))
+W0 = rng.standard_normal((2, 4)).astype(np.float32) * 0.5
+
+
+def fresh():
+    m = nn.Linear(4, 2)
+    with torch.no_grad():
+        m.weight.copy_(torch.from_numpy(W0))
+        m.bias.zero_()
+    return m
+
+
+configs = {
+    "sgd dampening": (lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.1), None),
+    "sgd nesterov wd": (lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.5, nesterov=True, weight_decay=0.01), None),
+    "adam amsgrad": (lambda p: torch.optim.Adam(p, lr=0.01, amsgrad=True), None),
+    "adamw": (lambda p: torch.optim.AdamW(p, lr=0.01, betas=(0.8, 0.9), weight_decay=0.1), None),
+    "adagrad": (lambda p: torch.optim.Adagrad(p, lr=0.1, lr_decay=0.01), None),
+    "adadelta": (lambda p: torch.optim.Adadelta(p, lr=1.0), None),
+    "adamax": (lambda p: torch.optim.Adamax(p, lr=0.02), None),
+    "nadam": (lambda p: torch.optim.NAdam(p, lr=0.01), None),
+    "radam": (lambda p: torch.optim.RAdam(p, lr=0.01), None),
+    "rmsprop centered": (lambda p: torch.optim.RMSprop(p, lr=0.01, momentum=0.5, centered=True), None),
+    "rprop": (lambda p: torch.optim.Rprop(p, lr=0.01), None),
+    "asgd": (lambda p: torch.optim.ASGD(p, lr=0.01), None),
+    "exp": (lambda p: torch.optim.SGD(p, lr=0.1), lambda o: torch.optim.lr_scheduler.ExponentialLR(o, gamma=0.9)),
+    "multistep": (lambda p: torch.optim.SGD(p, lr=0.1), lambda o: torch.optim.lr_scheduler.MultiStepLR(o, milestones=[2, 4], gamma=0.1)),
+    "lambda": (lambda p: torch.optim.SGD(p, lr=0.1), lambda o: torch.optim.lr_scheduler.LambdaLR(o, lambda e: 0.95 ** e)),
+    "warm restarts": (lambda p: torch.optim.SGD(p, lr=0.1), lambda o: torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(o, T_0=2, T_mult=2)),
+    "cyclic": (lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9), lambda o: torch.optim.lr_scheduler.CyclicLR(o, 0.01, 0.1, step_size_up=2)),
+    "polynomial": (lambda p: torch.optim.SGD(p, lr=0.1), lambda o: torch.optim.lr_scheduler.PolynomialLR(o, total_iters=4, power=2.0)),
+    "constant": (lambda p: torch.optim.SGD(p, lr=0.1), lambda o: torch.optim.lr_scheduler.ConstantLR(o, factor=0.5, total_iters=2)),
+    "onecycle linear": (lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9), lambda o: torch.optim.lr_scheduler.OneCycleLR(o, max_lr=0.2, total_steps=7, anneal_strategy="linear", pct_start=0.4)),
+}
+for name, (make_opt, make_sched) in configs.items():
+    m = fresh()
+    opt = make_opt(m.parameters())
+    sched = make_sched(opt) if make_sched else None
+    lrs = []
+    for step in range(6):
+        opt.zero_grad()
+        loss = F.mse_loss(m(X), Y)
+        loss.backward()
+        opt.step()
+        if sched is not None:
+            sched.step()
+        lrs.append(opt.param_groups[0]["lr"])
+    report(name + " weight", m.weight)
+    report(name + " loss", loss.item())
+    report(name + " lrs", lrs)
+    if sched is not None:
+        report(name + " last lr", sched.get_last_lr())
+        report(name + " sched state keys", sorted(k for k in sched.state_dict() if not k.startswith("_")))
+
+# parameter groups with their own options, add_param_group, LBFGS with a closure
+m = nn.Sequential(nn.Linear(4, 3), nn.Tanh(), nn.Linear(3, 2))
+with torch.no_grad():
+    for p in m.parameters():
+        p.copy_(torch.from_numpy(0.5 * rng.standard_normal(tuple(p.shape)).astype(np.float32)))
+opt = torch.optim.SGD([{"params": m[0].parameters()}, {"params": m[2].parameters(), "lr": 0.01}],
+                      lr=0.1, momentum=0.9)
+for step in range(3):
+    opt.zero_grad()
+    F.mse_loss(m(X), Y).backward()
+    opt.step()
+report("groups", [g["lr"] for g in opt.param_groups])
+report("group weight", m[2].weight)
+extra = nn.Parameter(torch.ones(2))
+opt.add_param_group({"params": [extra], "lr": 0.5})
+report("n groups", len(opt.param_groups))
+report("added group options", sorted(opt.param_groups[2].keys()))
+lb = torch.optim.LBFGS(m.parameters(), lr=0.5, max_iter=5, history_size=3)
+
+
+def closure():
+    lb.zero_grad()
+    loss = F.mse_loss(m(X), Y)
+    loss.backward()
+    return loss
+
+
+for _ in range(2):
+    report("lbfgs loss", lb.step(closure).item())
+report("lbfgs weight", m[0].weight)
+'''
+
+
+MORE_OPS = r'''
+import numpy as np
+import torch
+
+rng = np.random.default_rng(13)
+a = torch.from_numpy(rng.standard_normal((3, 4)).astype(np.float32))
+b = torch.from_numpy(rng.standard_normal((4, 3)).astype(np.float32))
+i, j = torch.meshgrid(torch.arange(3), torch.arange(2), indexing="ij")
+report("meshgrid", [i, j])
+report("tril/triu", [torch.tril(a), torch.triu(a, diagonal=1)])
+report("diag", [torch.diag(torch.tensor([1.0, 2.0])), torch.diag(a), a.diagonal(offset=1)])
+report("cdist", torch.cdist(a, b.T))
+report("searchsorted", torch.searchsorted(torch.tensor([1.0, 3.0, 5.0]), torch.tensor([0.0, 3.0, 4.0, 6.0])))
+report("bucketize", torch.bucketize(torch.tensor([0.5, 3.0, 9.0]), torch.tensor([1.0, 3.0, 5.0]), right=True))
+report("roll", torch.roll(torch.arange(6).view(2, 3), shifts=1, dims=1))
+report("diff", torch.diff(torch.tensor([1, 4, 9, 16])))
+report("lerp", torch.lerp(a, torch.zeros_like(a), 0.25))
+report("addmm", torch.addmm(torch.ones(3, 3), a, b, beta=0.5, alpha=2))
+report("baddbmm", torch.baddbmm(torch.zeros(2, 3, 3), a.expand(2, 3, 4), b.expand(2, 4, 3)))
+report("linalg", [torch.linalg.norm(a), torch.linalg.matrix_norm(a @ b), torch.det(a @ b), torch.inverse(a @ b + 3 * torch.eye(3))])
+sym = a @ a.T + torch.eye(3)
+report("eigh values", torch.linalg.eigh(sym).eigenvalues)
+report("svd values", torch.linalg.svdvals(a))
+report("solve", torch.linalg.solve(sym, torch.ones(3)))
+report("cholesky", torch.linalg.cholesky(sym))
+report("histc", torch.histc(a, bins=4, min=-2, max=2))
+report("div rounding", [torch.div(torch.tensor([-7, 7]), 2, rounding_mode="floor"), torch.div(torch.tensor([-7.0, 7.0]), 2, rounding_mode="trunc")])
+report("fmod/remainder", [torch.fmod(torch.tensor([-3.0, 3.0]), 2), torch.remainder(torch.tensor([-3.0, 3.0]), 2)])
+report("bitwise", [torch.tensor([5]) & 3, torch.tensor([5]) | 2, torch.tensor([5]) ^ 1, ~torch.tensor([True, False])])
+report("nan_to_num", torch.nan_to_num(torch.tensor([float("nan"), float("inf"), 1.0]), nan=0.0, posinf=9.0))
+report("isin", torch.isin(torch.tensor([1, 2, 3]), torch.tensor([2, 5])))
+report("new_*", [a.new_zeros(2), a.new_ones((1, 2)), a.new_tensor([1, 2]), a.new_full((2,), 3.0)])
+report("type_as", torch.tensor([1, 2]).type_as(a))
+report("from float64 numpy", torch.tensor(np.array([1.0, 2.0])).dtype)
+report("from int32 numpy", torch.from_numpy(np.array([1, 2], dtype=np.int32)))
+report("as_tensor list", torch.as_tensor([[1, 2], [3, 4]], dtype=torch.float32))
+report("stride", [a.stride(), a.t().stride(), a.t().contiguous().stride(), a[:, 1:].storage_offset()])
+report("mT", torch.zeros(2, 3, 4).mT.shape)
+report("masked_scatter", torch.zeros(4).masked_scatter(torch.tensor([True, False, True, False]), torch.tensor([1.0, 2.0])))
+report("max pair", torch.max(a, torch.zeros_like(a)))
+report("topk 2d", list(torch.topk(a, 2, dim=0)))
+report("sort stable", torch.sort(torch.tensor([2, 1, 2, 1, 0]), stable=True))
+report("std_mean", list(torch.std_mean(a, dim=1)))
+report("var_mean correction", list(torch.var_mean(a, dim=0, correction=0)))
+report("quantile", torch.quantile(a, torch.tensor([0.25, 0.5]), dim=1))
+report("amax", [a.amax(dim=(0, 1)), a.aminmax()])
+report("nanmean", torch.tensor([1.0, float("nan"), 3.0]).nanmean())
+report("cummax", list(torch.cummax(torch.tensor([1, 3, 2, 5]), dim=0)))
+report("logcumsumexp", torch.logcumsumexp(a, dim=1))
+report("flatten/unflatten", a.flatten().unflatten(0, (2, 6)).shape)
+report("tensor_split", [t.shape for t in torch.tensor_split(torch.arange(7), 3)])
+report("narrow", torch.arange(10).narrow(0, 2, 3))
+report("take_along_dim", torch.take_along_dim(a, a.argmax(dim=1, keepdim=True), dim=1))
+report("index_add", torch.zeros(3).index_add(0, torch.tensor([0, 2, 0]), torch.tensor([1.0, 2.0, 3.0])))
+report("scatter_reduce", torch.zeros(3).scatter_reduce(0, torch.tensor([0, 2, 0]), torch.tensor([1.0, 2.0, 3.0]), reduce="amax", include_self=False))
+report("einsum ellipsis", torch.einsum("...ij,...j->...i", a.expand(2, 3, 4), torch.ones(4)))
+report("tensordot", torch.tensordot(a, b, dims=([1], [0])))
+report("kron", torch.kron(torch.eye(2), torch.ones(2, 2)))
+report("cross", torch.linalg.cross(torch.tensor([1.0, 0, 0]), torch.tensor([0.0, 1, 0])))
+report("clip", a.clip(-0.5, 0.5))
+report("sign of int", torch.tensor([-2, 0, 3]).sign())
+report("abs int", torch.tensor([-2, 3]).abs())
+report("int pow neg", torch.tensor([2, 3]) ** 2.5)
+report("true_divide int", torch.true_divide(torch.tensor([3]), 2))
+report("int sum dtype", torch.tensor([1, 2], dtype=torch.int32).sum().dtype)
+report("bool sum dtype", torch.tensor([True, True]).sum().dtype)
+report("int mean via float", torch.tensor([1, 2]).float().mean())
+report("uint8 arithmetic", torch.tensor([250], dtype=torch.uint8) + 10)
+report("int8 * float", (torch.tensor([2], dtype=torch.int8) * 1.5).dtype)
+report("float16 promotion", (torch.ones(1, dtype=torch.float16) + torch.ones(1)).dtype)
+report("0-d int * float tensor", (torch.tensor(2) * torch.ones(2)).dtype)
+report("int64 + int32", (torch.ones(1, dtype=torch.int64) + torch.ones(1, dtype=torch.int32)).dtype)
+report("arange float dtype", torch.arange(0.0, 2.0).dtype)
+report("arange int to float", torch.arange(5) / 5)
+report("rsub", 1 - torch.tensor([0.25]))
+report("rdiv int", 1 / torch.tensor([2, 4]))
+report("floor int tensor", torch.tensor([5]) // 2.0)
+report("comparisons", [torch.eq(a, a), torch.ne(a, 0), torch.ge(a, 0).sum()])
+report("logical", [torch.logical_and(a > 0, a < 1), torch.logical_not(a > 0)])
+report("frac/trunc", [a.frac(), a.trunc()])
+report("deg2rad", torch.deg2rad(torch.tensor([180.0])))
+report("atan2", torch.atan2(a, b.T))
+report("erf", [torch.erf(a), torch.special.erfinv(torch.tensor([0.5]))])
+report("where 1-arg", torch.where(torch.tensor([[0, 1], [1, 0]])))
+report("unique dim", torch.unique(torch.tensor([[1, 2], [1, 2], [3, 4]]), dim=0))
+report("unique_consecutive", torch.unique_consecutive(torch.tensor([1, 1, 2, 2, 3, 1])))
+report("repeat_interleave", torch.repeat_interleave(torch.tensor([1, 2]), torch.tensor([2, 3])))
+report("block_diag", torch.block_diag(torch.ones(1, 2), torch.ones(2, 1)))
+report("cartesian_prod", torch.cartesian_prod(torch.tensor([1, 2]), torch.tensor([3, 4])))
+report("combinations", torch.combinations(torch.tensor([1, 2, 3]), r=2))
+report("trace", torch.trace(a @ b))
+report("empty max", torch.tensor([]).sum())
+'''
+
+
 PROGRAMS = {
     "quickstart": QUICKSTART,
     "autograd": AUTOGRAD,
@@ -1457,6 +1654,8 @@ PROGRAMS = {
     "data": DATA,
     "layers": LAYERS,
     "reprs_and_errors": REPRS_AND_ERRORS,
+    "optimizers": OPTIMIZERS,
+    "more_ops": MORE_OPS,
 }
 
 
@@ -1471,9 +1670,9 @@ def test_torch_imports_resolve_to_danlu(tmp_path):
            "from torch.utils.data import DataLoader\nimport torch.optim\n"
            "report('mods', [m.split('.')[0] for m in (torch.__name__, nn.__name__, F.__name__,"
            " DataLoader.__module__, torch.optim.__name__)])\n")
-    (_, mods), = run_program(src, "danlu", tmp_path)
+    (_, mods), _ = run_program(src, "danlu", tmp_path)
     assert mods == ["danlu"] * 5
-    (_, mods), = run_program(src, "torch", tmp_path)
+    (_, mods), _ = run_program(src, "torch", tmp_path)
     assert mods == ["torch"] * 5
 
 
@@ -1481,4 +1680,8 @@ def test_harness_detects_a_difference(tmp_path):
     """A program whose numbers differ between the libraries fails the comparison."""
     src = "import torch\nreport('v', torch.tensor([1.0]) + (1e-3 if torch.__name__ == 'danlu' else 0))\n"
     with pytest.raises(AssertionError):
+        check_program(src, tmp_path)
+    src = ("import warnings\nimport torch\nreport('v', 1)\n"
+           "if torch.__name__ == 'danlu':\n    warnings.warn('only danlu warns')\n")
+    with pytest.raises(AssertionError, match="only danlu warns"):
         check_program(src, tmp_path)
