@@ -499,6 +499,13 @@ def _resize_as_legacy(self, tensor):
         return _resize_legacy(self, tuple(tensor.shape))
 
 
+def _dlpack(self, **kwargs):
+    """DLPack export of the tensor's memory (torch refuses tensors that require grad)."""
+    if self._rg:
+        raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
+    return self._data.__dlpack__(**kwargs)
+
+
 def _bind_more_api():
     from .nn import functional as F
 
@@ -515,7 +522,7 @@ def _bind_more_api():
     _bind("resize", _resize_legacy)
     _bind("resize_as", _resize_as_legacy)
     if not hasattr(Tensor, "__dlpack__"):  # DLPack producer protocol (torch.from_dlpack(x) works)
-        _bind("__dlpack__", lambda self, **kw: self._data.__dlpack__(**kw))
+        _bind("__dlpack__", _dlpack)
         _bind("__dlpack_device__", lambda self: self._data.__dlpack_device__())
 
 

@@ -490,6 +490,9 @@ def test_dlpack_shares_memory():
     cap = danlu.to_dlpack(danlu.tensor([1.0, 2.0]))
     assert torch.from_dlpack(cap).tolist() == [1.0, 2.0]
     assert danlu.from_dlpack(torch.to_dlpack(torch.tensor([3, 4]))).tolist() == [3, 4]
+    for lib in (danlu, torch):
+        with pytest.raises(BufferError, match="Can't export tensors that require gradient, use tensor.detach()"):
+            lib.ones(2, requires_grad=True).__dlpack__()
 
 
 def test_platform_queries():
