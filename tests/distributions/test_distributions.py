@@ -14,6 +14,14 @@ import danlu
 import danlu.distributions as D
 from tests._oracle import assert_close, compare_fn, np_of, to_danlu, to_torch
 
+
+@pytest.fixture(autouse=True)
+def _torch_validates_by_default():
+    """torch turns its own distribution validation off globally as a side effect of tracing
+    control flow (``torch.cond`` / ``while_loop``, used by other tests): restore torch's default."""
+    TD.Distribution.set_default_validate_args(True)
+    yield
+
 RNG = np.random.default_rng(1234)
 DT = [np.float64, np.float32]
 
