@@ -615,6 +615,8 @@ def nonzero(input, *, as_tuple=False):
     nz = xp.nonzero(input._data) if input.ndim else xp.nonzero(input._data.reshape(1))
     if as_tuple:
         return tuple(U.Tensor._make(a.astype("int64"), None) for a in nz)
+    if input.ndim == 0:  # as torch: one (empty) row per nonzero element of a 0-d input, no columns
+        return U.Tensor._make(xp.zeros((len(nz[0]), 0), "int64"), None)
     return U.Tensor._make(xp.stack(nz, axis=1).astype("int64") if nz else
                           xp.zeros((0, 0), "int64"), None)
 

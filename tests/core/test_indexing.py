@@ -218,3 +218,10 @@ def test_scatter_reduce_prod_gradient_with_zeros(include_self):
     idx = np.array([[0, 0, 1], [0, 1, 1], [2, 2, 2], [1, 0, 2]])
     compare_fn(lambda l, a, s: a.scatter_reduce(0, l.tensor(idx), s, "prod", include_self=include_self),
                a, s)
+
+
+@pytest.mark.parametrize("value", [3.0, 0.0])
+def test_nonzero_and_argwhere_of_0d(value):
+    """torch: a 0-d input gives a (k, 0) index tensor (k = 1 if nonzero), as_tuple one (k,) tensor."""
+    for fn in (lambda l, x: l.nonzero(x), lambda l, x: l.argwhere(x), lambda l, x: l.nonzero(x, as_tuple=True)):
+        compare_fn(fn, np.array(value), grad=False)
