@@ -399,7 +399,10 @@ class Tensor:
                      "int64": "LongTensor", "int32": "IntTensor", "uint8": "ByteTensor",
                      "bool": "BoolTensor", "int16": "ShortTensor", "int8": "CharTensor"}
             return "danlu." + names[self.dtype.name]
-        return self.to(D.to_dtype(dtype))
+        from ._legacy import legacy_dtype
+
+        legacy = legacy_dtype(dtype)
+        return self.to(legacy if legacy is not None else D.to_dtype(dtype))
 
     def type_as(self, other: "Tensor") -> "Tensor":
         return self.to(other.dtype)
