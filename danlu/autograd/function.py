@@ -63,8 +63,12 @@ def _describe(t) -> str:
 
 
 def _op_name(node) -> str:
-    """The forward op's name as torch's version-counter error gives it: ``ExpBackward0`` -> ``Exp``."""
-    return re.sub(r"Backward\d*$", "", node.name())
+    """The forward op's name as torch's version-counter error gives it: ``ExpBackward0`` -> ``Exp``,
+    ``MaxBackward1`` -> ``Max1`` (a 0 overload number is dropped, others stay)."""
+    m = re.fullmatch(r"(.*)Backward(\d*)", node.name())
+    if m is None:
+        return node.name()
+    return m.group(1) + ("" if m.group(2) in ("", "0") else m.group(2))
 
 
 class Node:
@@ -72,12 +76,20 @@ class Node:
     ``None`` (no grad), ``(node, output_nr)`` for a non-leaf, ``(leaf_tensor, -1)`` for a leaf."""
 
     __slots__ = ("next_edges", "needs_input_grad", "_saved", "_saved_v", "_out", "_freed",
-                 "_pre_hooks", "_trace", "__weakref__", "__dict__")
+                 "_pre_hooks", "_trace", "_tname", "__weakref__", "__dict__")
     n_out = 1
     recording = True
+    # torch's name for this node type when it differs from ``<ClassName>Backward0``
+    torch_name: str | None = None
 
     def name(self) -> str:
-        return type(self).__name__ + "Backward0"
+        """torch's ``grad_fn.name()``: the per-node ``_tname`` an op's forward may set (one op
+        standing for several torch ops), else the class's ``torch_name``, else
+        ``<ClassName>Backward0``.  ``_tname`` is a slot, so it survives ``_release``."""
+        try:
+            return self._tname
+        except AttributeError:
+            return self.torch_name or type(self).__name__ + "Backward0"
 
     def __repr__(self) -> str:
         return f"<{self.name()} object at {hex(id(self))}>"
@@ -209,7 +221,13 @@ def _init_node(ctx) -> None:
 
 
 class Op(Node):
-    """Base of danlu's built-in ops (arrays in forward, Tensors in backward)."""
+    """Base of danlu's built-in ops (arrays in forward, Tensors in backward).
+
+    Naming (``grad_fn.name()``, shown by ``repr`` and in torch's error messages): a class
+    attribute ``torch_name = "TransposeBackward0"`` where torch's op has another name (often on
+    a tiny subclass that a wrapper picks, e.g. ``Transpose(Permute)``), or ``ctx._tname = ...``
+    set in ``forward`` where the name depends on the arguments (e.g. ``x[0]`` vs ``x[1:]``).
+    """
 
     __slots__ = ()
     _save_in: tuple = ()
