@@ -603,6 +603,8 @@ class _ToDevice(Op):
 
 
 class _Clone(Op):
+    torch_name = "CloneBackward0"
+
     @staticmethod
     def forward(ctx, a):
         return a.copy()

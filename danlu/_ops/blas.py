@@ -4,6 +4,7 @@ from __future__ import annotations
 from .._backend import xp_of
 from ..autograd.function import Op
 from . import _util as U
+from .shape import Reshape
 
 
 class MatMul(Op):
@@ -28,6 +29,39 @@ class MatMul(Op):
         return ga, gb
 
 
+# torch's names for what matmul's cases end in (the same arithmetic either way)
+class _Mm(MatMul):
+    torch_name = "MmBackward0"
+
+
+class _Bmm(MatMul):
+    torch_name = "BmmBackward0"
+
+
+class _BatchedMatMul(MatMul):
+    """torch folds the batch dims into one ``bmm`` and views the result back."""
+
+    torch_name = "UnsafeViewBackward0"
+
+
+class _Dot(Reshape):
+    torch_name = "DotBackward0"
+
+
+class _Mv(Reshape):
+    torch_name = "MvBackward0"
+
+
+class _VecMat(Reshape):
+    """vector @ matrix: torch's ``mm`` of the unsqueezed vector, then an in-place squeeze."""
+
+    torch_name = "SqueezeBackward4"
+
+
+class _BatchedVec(Reshape):
+    torch_name = "UnsafeViewBackward0"
+
+
 def _mm_error(sa, sb):
     return RuntimeError(
         f"mat1 and mat2 shapes cannot be multiplied ({'x'.join(map(str, sa))} and "
@@ -42,6 +76,11 @@ def _prep(a, b):
 
 def matmul(input, other, *, out=None):
     """torch.matmul: 1-D operands are promoted to matrices and the added dim removed after."""
+    return _matmul(input, other, out, _BatchedMatMul)
+
+
+def _matmul(input, other, out, batched):
+    """``matmul`` whose case with an operand of more than 2 dims is the op ``batched``."""
     if not isinstance(input, U.Tensor) or not isinstance(other, U.Tensor):
         raise TypeError("matmul(): argument 'other' (position 2) must be Tensor")
     if input._data.dtype != other._data.dtype:
@@ -61,17 +100,18 @@ def matmul(input, other, *, out=None):
             raise RuntimeError(
                 "inconsistent tensor size, expected tensor [%d] and src [%d] to have the same "
                 "number of elements, but got %d and %d elements respectively" % (sa[0], sb[0], sa[0], sb[0]))
-        r = MatMul.apply(a.reshape(1, -1), b.reshape(-1, 1)).reshape(())
+        r = _Dot.apply(MatMul.apply(a.reshape(1, -1), b.reshape(-1, 1)), shape=())
     elif na == 1:
         if sa[0] != sb[-2]:
             raise _mm_error((1, sa[0]), sb[-2:])
         r = MatMul.apply(a.reshape(1, -1), b)
-        r = r.squeeze(-2)
+        r = (_VecMat if nb == 2 else _BatchedVec).apply(r, shape=r.shape[:-2] + r.shape[-1:])
     elif nb == 1:
         if sa[-1] != sb[0]:
             raise RuntimeError(
                 f"size mismatch, got input ({sa[-2]}), mat ({sa[-2]}x{sa[-1]}), vec ({sb[0]})")
-        r = MatMul.apply(a, b.reshape(-1, 1)).squeeze(-1)
+        r = MatMul.apply(a, b.reshape(-1, 1))
+        r = (_Mv if na == 2 else _BatchedVec).apply(r, shape=r.shape[:-1])
     else:
         if sa[-1] != sb[-2]:
             if na == 2 and nb == 2:
@@ -83,7 +123,7 @@ def matmul(input, other, *, out=None):
             )
         if sa[:-2] != sb[:-2]:
             U.broadcast_shapes(sa[:-2], sb[:-2])
-        r = MatMul.apply(a, b)
+        r = (_Mm if na == nb == 2 else batched).apply(a, b)
     if out is not None:
         out.copy_(r)
         return out
@@ -107,7 +147,7 @@ def bmm(input, mat2, *, out=None):
         raise RuntimeError(
             f"Expected size for first two dimensions of batch2 tensor to be: "
             f"[{input.shape[0]}, {input.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
-    return matmul(input, mat2, out=out)
+    return _matmul(input, mat2, out, _Bmm)
 
 
 def mv(input, vec):

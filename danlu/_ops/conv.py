@@ -216,6 +216,7 @@ def _conv_transpose_chunked(kern, y, w2t, k, stride, dil, pad, osp, shape):
 class ConvNd(Op):
     """``y = conv(x, w) + b``: x (N, C, *S), w (O, C/groups, *k), b (O,) optional."""
 
+    torch_name = "ConvolutionBackward0"
     _save_in = (0, 1)
 
     @staticmethod
@@ -276,6 +277,7 @@ class ConvTransposeNd(Op):
     weight it is the adjoint of); ``in_sp`` fixes the output size (output_padding).
     """
 
+    torch_name = "ConvolutionBackward0"
     _save_in = (0, 1)
 
     @staticmethod

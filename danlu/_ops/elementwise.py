@@ -99,6 +99,18 @@ class Sub(Op):
                 _mk(_ub(-g._data, ctx.sb)) if n[1] else None)
 
 
+class Rsub(Sub):
+    """``other - input`` as torch's ``rsub`` with a tensor ``other``."""
+
+    torch_name = "RsubBackward0"
+
+
+class _RsubScalar(Sub):
+    """``scalar - tensor`` (torch's ``rsub`` with a Scalar)."""
+
+    torch_name = "RsubBackward1"
+
+
 class Mul(Op):
     _save_in = (0, 1)
     _save_for = ((1,), (0,))
@@ -278,14 +290,22 @@ def sub(input, other, *, alpha=1, out=None):
             "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
     if alpha != 1:
         other = mul(other, alpha)
+    return _out(_sub(input, other, Sub if isinstance(input, U.Tensor) else _RsubScalar), out)
+
+
+def _sub(input, other, op):
     a, b, _ = binary_operands(input, other)
     if a._data.shape != b._data.shape:
         _check_bcast(a, b)
-    return _out(Sub.apply(a, b), out)
+    return op.apply(a, b)
 
 
 def rsub(input, other, *, alpha=1):
-    return sub(other, mul(input, alpha) if alpha != 1 else input)
+    """``other - alpha * input``."""
+    if _is_bool(input) or _is_bool(other):
+        return sub(other, input)  # torch's bool error
+    return _sub(other, mul(input, alpha) if alpha != 1 else input,
+                Rsub if isinstance(other, U.Tensor) else _RsubScalar)
 
 
 def mul(input, other, *, out=None):
@@ -951,6 +971,7 @@ class Round(_ZeroGrad):
 
 
 class Clamp(Op):
+    torch_name = "ClampBackward1"  # torch's clamp with Scalar bounds
     _save_in = (0,)
 
     @staticmethod
@@ -1135,8 +1156,14 @@ def round(input, *, decimals=0):
     return Round.apply(input, decimals=decimals)
 
 
+class _Square(Mul):
+    torch_name = "PowBackward0"
+
+
 def square(input):
-    return mul(input, input) if input.dtype is not D.bool_ else mul(input.long(), input.long())
+    """``x * x`` (torch computes it as ``pow(x, 2)``)."""
+    x = input if input.dtype is not D.bool_ else input.long()
+    return _Square.apply(x, x)
 
 
 def reciprocal(input):

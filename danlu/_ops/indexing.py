@@ -137,14 +137,40 @@ def _check_mask(arr, shape, dim):
             )
 
 
+def _index_name(key, shape) -> str:
+    """torch's node name for ``x[key]`` (``key`` as ``convert_key`` returns it): IndexBackward0
+    with any advanced part, else the name of the last component that does something -- an int
+    SelectBackward0, a slice SliceBackward0, None UnsqueezeBackward0; a slice over a whole dim is
+    skipped, as torch skips it, and AliasBackward0 when nothing is left."""
+    if not _is_basic(key) or any(type(k) is bool for k in key):
+        return "IndexBackward0"
+    name = "AliasBackward0"
+    dim = 0
+    for k in key:
+        if k is None:
+            name = "UnsqueezeBackward0"
+        elif k is Ellipsis:
+            dim += len(shape) - builtins.sum(1 for j in key if j is not None and j is not Ellipsis)
+        else:
+            if isinstance(k, int):
+                name = "SelectBackward0"
+            elif k.indices(shape[dim]) != (0, shape[dim], 1):
+                name = "SliceBackward0"
+            dim += 1
+    return name
+
+
 class BasicIndex(Op):
-    """``x[key]``; with advanced parts the result is a copy, otherwise a view."""
+    """``x[key]``; with advanced parts the result is a copy, otherwise a view.  The node takes
+    torch's name for the indexing (``tname``, else ``_index_name`` of the key)."""
 
     _view = True
 
     @staticmethod
-    def forward(ctx, a, key):
+    def forward(ctx, a, key, tname=None):
         ctx.key, ctx.shape = key, a.shape
+        if ctx.recording:
+            ctx._tname = tname or _index_name(key, a.shape)
         return a[key]
 
     @staticmethod
@@ -190,7 +216,8 @@ def _is_basic(key) -> bool:
 def getitem(x, key):
     xp = xp_of(x._data)
     k, adv = convert_key(key, x._data.shape, xp)
-    return BasicIndex.apply(x, key=k)
+    # a lone slice is always a SliceBackward0 in torch, even over the whole dim
+    return BasicIndex.apply(x, key=k, tname="SliceBackward0" if type(key) is slice else None)
 
 
 class IndexPut(Op):

@@ -98,6 +98,8 @@ class CrossEntropyIdx(Op):
     the separate sum/div nodes (``'sum'``: 1, ``'mean'``: 1 / sum of the valid weights).
     """
 
+    torch_name = "NllLossBackward0"
+
     _save_in = (0,)
 
     @staticmethod
@@ -204,7 +206,9 @@ class Normalize(Op):
     _save_in = (0,)
 
     @staticmethod
-    def forward(ctx, x, *, axes, eps, stats=None):
+    def forward(ctx, x, *, axes, eps, stats=None, tname=None):
+        if tname is not None:  # torch's name for the calling norm (NativeBatchNormBackward0, ...)
+            ctx._tname = tname
         return _norm_forward(ctx, x, axes, eps, stats)
 
     @staticmethod
@@ -219,7 +223,9 @@ class NormAffine(Op):
     _save_in = (0, 1)
 
     @staticmethod
-    def forward(ctx, x, w, b=None, *, axes, eps, stats=None):
+    def forward(ctx, x, w, b=None, *, axes, eps, stats=None, tname=None):
+        if tname is not None:
+            ctx._tname = tname
         xhat = _norm_forward(ctx, x, axes, eps, stats)
         if ctx.recording:
             ctx.sw = w.shape

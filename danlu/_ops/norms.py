@@ -16,6 +16,7 @@ class VectorNorm(Op):
     Backward (finite p): ``g * x |x|^(p-2) / ||x||^(p-1)``, defined as 0 where ``||x|| = 0``.
     """
 
+    torch_name = "LinalgVectorNormBackward0"
     _save_in = (0,)
     _save_out = True
 

@@ -112,6 +112,8 @@ class MaxPool(Op):
 
     @staticmethod
     def forward(ctx, x, *, k, stride, pad, dil, osp):
+        if len(k) > 1:  # torch's max_pool1d is a 2-d pool between an unsqueeze and a squeeze
+            ctx._tname = f"MaxPool{len(k)}DWithIndicesBackward0"
         out, kidx = maxpool_forward(x, k, stride, pad, dil, osp, True)
         ctx.non_differentiable = (1,)
         ctx.kidx = kidx
@@ -216,6 +218,8 @@ class AvgPool(Op):
 
     @staticmethod
     def forward(ctx, x, *, k, stride, pad, osp, div):
+        if len(k) > 1:  # as for MaxPool, torch's 1-d pool ends in a squeeze
+            ctx._tname = f"AvgPool{len(k)}DBackward0"
         xp = xp_of(x)
         ctx.geom = (k, stride, pad, div, tuple(x.shape))
         kern = _avg22(x, k, stride, pad, osp, div)

@@ -10,6 +10,7 @@ from .._backend import xp_of
 from ..autograd.function import Op
 from . import _util as U
 from ._util import norm_dim, norm_dims
+from .elementwise import Sqrt
 
 
 def _T():
@@ -40,8 +41,26 @@ class Sum(Op):
 class _SumDim(Sum):
     """Sum with an explicit ``dim`` (torch names its node SumBackward1)."""
 
-    def name(self) -> str:
-        return "SumBackward1"
+    torch_name = "SumBackward1"
+
+
+class Mean(Op):
+    """``sum(x) / N`` over ``axes`` (N their element count; ``nan`` for N = 0); backward
+    ``g / N`` broadcast back."""
+
+    @staticmethod
+    def forward(ctx, a, axes, keepdim):
+        n = 1
+        for ax in axes:
+            n *= a.shape[ax]
+        ctx.shape, ctx.axes, ctx.keepdim, ctx.n = a.shape, axes, keepdim, n
+        s = a.sum(axis=axes, keepdims=keepdim)
+        return s / s.dtype.type(n) if n else s * s.dtype.type(float("nan"))
+
+    @staticmethod
+    def backward(ctx, g):
+        g = g / ctx.n if ctx.n else g * float("nan")
+        return (_expand_back(g, ctx.shape, ctx.axes, ctx.keepdim),)
 
 
 def _acc_dtype(x, dtype):
@@ -75,11 +94,11 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
             f"complex dtype. Got: {_tname(input.dtype)}"
         )
     axes = norm_dims(dim, input._data.ndim)
-    n = 1
-    for a in axes:
-        n *= input._data.shape[a]
-    s = Sum.apply(input, axes=axes, keepdim=keepdim, dtype=None)
-    return s / n if n else s * float("nan")
+    return (Mean if dim is None else _MeanDim).apply(input, axes=axes, keepdim=keepdim)
+
+
+class _MeanDim(Mean):
+    torch_name = "MeanBackward1"
 
 
 def nanmean(input, dim=None, keepdim=False):
@@ -138,6 +157,9 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     return Prod.apply(input, axis=axis, keepdim=keepdim if axis is not None else False)
 
 
+_AMAX_NAMES = {"amin": "AminBackward0", "max": "MaxBackward1", "min": "MinBackward1"}
+
+
 class Amax(Op):
     """Max over axes; the gradient is shared evenly among tied maxima (torch's rule)."""
 
@@ -147,6 +169,8 @@ class Amax(Op):
     @staticmethod
     def forward(ctx, a, axes, keepdim, mode):
         ctx.axes, ctx.keepdim, ctx.shape = axes, keepdim, a.shape
+        if mode != "amax":  # torch: amin, and max()/min() without dim
+            ctx._tname = _AMAX_NAMES[mode]
         if a.size == 0:
             if axes is None or len(axes) == a.ndim:
                 raise RuntimeError(
@@ -178,10 +202,13 @@ def amin(input, dim=(), keepdim=False):
 
 
 class SelectAlong(Op):
-    """Values picked by indices along ``dim`` (max/min/median/mode/kthvalue with dim)."""
+    """Values picked by indices along ``dim`` (max/min/median/mode/kthvalue with dim);
+    ``tname`` is torch's node name for the calling op."""
 
     @staticmethod
-    def forward(ctx, a, idx, dim, keepdim):
+    def forward(ctx, a, idx, dim, keepdim, tname=None):
+        if tname is not None:
+            ctx._tname = tname
         xp = xp_of(a)
         # ``idx`` has either a's ndim (cummax) or one dim fewer (max/median/... along dim)
         ie = xp.expand_dims(idx, dim) if idx.ndim < a.ndim else idx
@@ -227,7 +254,8 @@ def _minmax(input, dim, keepdim, which, other=None):
         idx = xp.where(has, idx, f(a, axis=d))
     else:
         idx = f(a, axis=d)
-    vals = SelectAlong.apply(input, U.Tensor._make(idx, None), dim=d, keepdim=keepdim)
+    vals = SelectAlong.apply(input, U.Tensor._make(idx, None), dim=d, keepdim=keepdim,
+                             tname="MaxBackward0" if which == "max" else "MinBackward0")
     if keepdim:
         idx = xp.expand_dims(idx, d)
     return MinMax(vals, U.Tensor._make(idx.astype("int64", copy=False), None))
@@ -302,9 +330,13 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return Var.apply(input, axes=axes, correction=_correction(unbiased, correction), keepdim=keepdim)
 
 
+class _Std(Sqrt):
+    torch_name = "StdBackward0"
+
+
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """``sqrt(var)``."""
-    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+    return _Std.apply(var(input, dim, unbiased, keepdim, correction=correction))
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -318,6 +350,8 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 class LogSumExp(Op):
+    torch_name = "LogsumexpBackward0"
+
     """``m + log(sum(exp(x - m)))`` with ``m = max(x)`` (stable); backward ``g * softmax(x)``."""
 
     _save_in = (0,)
@@ -480,7 +514,8 @@ def median(input, dim=None, keepdim=False):
     n = input.shape[d]
     order = xp.argsort(input._data, axis=d, kind="stable")
     idx = xp.take(order, [(n - 1) // 2], axis=d).squeeze(d)
-    vals = SelectAlong.apply(input, U.Tensor._make(idx, None), dim=d, keepdim=keepdim)
+    vals = SelectAlong.apply(input, U.Tensor._make(idx, None), dim=d, keepdim=keepdim,
+                             tname="MedianBackward1")
     if keepdim:
         idx = xp.expand_dims(idx, d)
     return namedtuple("median", ["values", "indices"])(vals, U.Tensor._make(idx.astype("int64"), None))
@@ -508,7 +543,8 @@ def mode(input, dim=-1, keepdim=False):
         best_val = xp.where(better, s[..., i], best_val)
     eq = a == best_val[..., None]
     idx = (n - 1) - xp.argmax(eq[..., ::-1], axis=-1)
-    vals = SelectAlong.apply(input, U.Tensor._make(idx, None), dim=d, keepdim=keepdim)
+    vals = SelectAlong.apply(input, U.Tensor._make(idx, None), dim=d, keepdim=keepdim,
+                             tname="ModeBackward0")
     if keepdim:
         idx = xp.expand_dims(idx, d)
     return namedtuple("mode", ["values", "indices"])(vals, U.Tensor._make(idx.astype("int64"), None))

@@ -12,6 +12,7 @@ from ._util import norm_dim
 
 
 class Reshape(Op):
+    torch_name = "ViewBackward0"
     _view = True
 
     @staticmethod
@@ -22,6 +23,29 @@ class Reshape(Op):
     @staticmethod
     def backward(ctx, g):
         return (g.reshape(ctx.shape),)
+
+
+# the same op under torch's names for the other shape changes it serves
+class _ReshapeCopy(Reshape):
+    """``reshape`` of an input no view can express (the result is a copy)."""
+
+    torch_name = "UnsafeViewBackward0"
+
+
+class Unsqueeze(Reshape):
+    torch_name = "UnsqueezeBackward0"
+
+
+class _SqueezeAll(Reshape):
+    torch_name = "SqueezeBackward0"
+
+
+class _SqueezeDim(Reshape):
+    torch_name = "SqueezeBackward1"
+
+
+class _SqueezeDims(Reshape):
+    torch_name = "SqueezeBackward2"
 
 
 def _infer_shape(shape, numel, src_shape):
@@ -56,9 +80,11 @@ def _shape_args(shape):
 
 def reshape(input, *shape):
     shape = _shape_args(shape)
-    if shape == input._data.shape:
-        return Reshape.apply(input, shape=shape)
-    return Reshape.apply(input, shape=_infer_shape(shape, input._data.size, input._data.shape))
+    a = input._data
+    if shape != a.shape:
+        shape = _infer_shape(shape, a.size, a.shape)
+    op = Reshape if not a.size or _viewable(a, shape) else _ReshapeCopy
+    return op.apply(input, shape=shape)
 
 
 def view(input, *shape):
@@ -138,14 +164,24 @@ def permute(input, *dims):
     return Permute.apply(input, perm=perm)
 
 
-def transpose(input, dim0, dim1):
-    nd = input._data.ndim
-    if nd == 0:
-        return Permute.apply(input, perm=())
+class Transpose(Permute):
+    torch_name = "TransposeBackward0"
+
+
+class _T(Permute):
+    torch_name = "TBackward0"
+
+
+def _swap(nd, dim0, dim1) -> tuple:
     d0, d1 = norm_dim(dim0, nd), norm_dim(dim1, nd)
     perm = list(range(nd))
     perm[d0], perm[d1] = perm[d1], perm[d0]
-    return Permute.apply(input, perm=tuple(perm))
+    return tuple(perm)
+
+
+def transpose(input, dim0, dim1):
+    nd = input._data.ndim
+    return Transpose.apply(input, perm=_swap(nd, dim0, dim1) if nd else ())
 
 
 swapaxes = swapdims = transpose
@@ -155,7 +191,7 @@ def t(input):
     nd = input._data.ndim
     if nd > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {nd}D")
-    return transpose(input, 0, 1) if nd == 2 else Permute.apply(input, perm=tuple(range(nd)))
+    return _T.apply(input, perm=_swap(2, 0, 1) if nd == 2 else tuple(range(nd)))
 
 
 def adjoint(input):
@@ -246,17 +282,19 @@ def squeeze(input, dim=None):
     sh = input._data.shape
     if dim is None:
         new = tuple(s for s in sh if s != 1)
+        op = _SqueezeAll
     else:
+        op = _SqueezeDim if isinstance(dim, int) else _SqueezeDims
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
         dims = {norm_dim(d, len(sh)) for d in dims} if sh else set()
         new = tuple(s for i, s in enumerate(sh) if not (i in dims and s == 1))
-    return Reshape.apply(input, shape=new)
+    return op.apply(input, shape=new)
 
 
 def unsqueeze(input, dim):
     sh = input._data.shape
     d = norm_dim(dim, len(sh) + 1)
-    return Reshape.apply(input, shape=sh[:d] + (1,) + sh[d:])
+    return Unsqueeze.apply(input, shape=sh[:d] + (1,) + sh[d:])
 
 
 class Cat(Op):
@@ -276,8 +314,18 @@ class Cat(Op):
         return tuple(out)
 
 
+class Stack(Cat):
+    """``stack``: a ``Cat`` of the inputs unsqueezed at ``dim``."""
+
+    torch_name = "StackBackward0"
+
+
 def cat(tensors, dim=0, *, out=None):
     """Concatenate along an existing ``dim`` (promoting dtypes as torch does)."""
+    return _cat(tensors, dim, out, Cat)
+
+
+def _cat(tensors, dim, out, op):
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
@@ -309,7 +357,7 @@ def cat(tensors, dim=0, *, out=None):
                 )
     if dt is not None:
         tensors = [t_.to(dt) for t_ in tensors]
-    res = Cat.apply(*tensors, dim=d)
+    res = op.apply(*tensors, dim=d)
     if out is not None:
         out.copy_(res)
         return out
@@ -331,7 +379,7 @@ def stack(tensors, dim=0, *, out=None):
                 f"{list(t_._data.shape)} at entry {i}"
             )
     d = norm_dim(dim, len(sh) + 1)
-    return cat([unsqueeze(t_, d) for t_ in tensors], d, out=out)
+    return _cat([unsqueeze(t_, d) for t_ in tensors], d, out, Stack)
 
 
 def hstack(tensors):
@@ -378,6 +426,11 @@ def atleast_3d(x):
 
 
 def narrow(input, dim, start, length):
+    return _narrow(input, dim, start, length, "SliceBackward0")
+
+
+def _narrow(input, dim, start, length, tname):
+    """``narrow`` whose node takes torch's name ``tname`` (split's pieces are SplitBackward0)."""
     nd = input._data.ndim
     if nd == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
@@ -396,7 +449,7 @@ def narrow(input, dim, start, length):
     idx = (slice(None),) * d + (slice(start, start + length),)
     from .indexing import BasicIndex
 
-    return BasicIndex.apply(input, key=idx)
+    return BasicIndex.apply(input, key=idx, tname=tname)
 
 
 def split(tensor, split_size_or_sections, dim=0):
@@ -407,16 +460,18 @@ def split(tensor, split_size_or_sections, dim=0):
         if s <= 0 and size:
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}")
         sizes = [builtins.min(s, size - i) for i in range(0, size, s)] if size else [0]
+        name = "SplitBackward0"
     else:
         sizes = list(split_size_or_sections)
         if builtins.sum(sizes) != size:
             raise RuntimeError(
                 f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's "
                 f"size at dimension {d}), but got split_sizes={sizes}")
+        name = "SplitWithSizesBackward0"
     out = []
     off = 0
     for s in sizes:
-        out.append(narrow(tensor, d, off, s))
+        out.append(_narrow(tensor, d, off, s, name))
         off += s
     return tuple(out)
 
@@ -452,7 +507,8 @@ def unbind(input, dim=0):
     from .indexing import BasicIndex
 
     return tuple(
-        BasicIndex.apply(input, key=(slice(None),) * d + (i,)) for i in range(input._data.shape[d])
+        BasicIndex.apply(input, key=(slice(None),) * d + (i,), tname="UnbindBackward0")
+        for i in range(input._data.shape[d])
     )
 
 

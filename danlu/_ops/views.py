@@ -758,7 +758,8 @@ def _slice(input, dim=0, start=None, end=None, step=1):
     if step <= 0:
         raise RuntimeError("slice step must be positive")
     d = norm_dim(dim, input.ndim)
-    return BasicIndex.apply(input, key=(slice(None),) * d + (slice(start, end, step),))
+    return BasicIndex.apply(input, key=(slice(None),) * d + (slice(start, end, step),),
+                            tname="SliceBackward0")
 
 
 def _detach(input):

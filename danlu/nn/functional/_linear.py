@@ -4,6 +4,8 @@ from __future__ import annotations
 from ... import _dtype as D
 from ..._backend import xp_of
 from ..._tensor import Tensor
+from ..._ops.blas import _VecMat
+from ..._ops.shape import Reshape
 from ...autograd.function import Op
 from ...autograd.grad_mode import no_grad
 
@@ -27,6 +29,9 @@ class Linear(Op):
 
     @staticmethod
     def forward(ctx, x, w, b=None):
+        # torch: addmm / mm for a matrix input, else a GEMM over the flattened rows viewed back
+        ctx._tname = ("AddmmBackward0" if b is not None else "MmBackward0") if x.ndim == 2 else \
+            ("ViewBackward0" if b is not None else "UnsafeViewBackward0")
         lead = x.shape[:-1]
         x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
         out = x2 @ w.T
@@ -76,7 +81,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if input.ndim == 1:
         out = Linear.apply(input.unsqueeze(0), weight, bias) if bias is not None and bias.ndim == 1 \
             else Linear.apply(input.unsqueeze(0), weight)
-        out = out.squeeze(0)
+        # torch names the final squeeze a view (with bias) or an in-place squeeze (without)
+        out = (Reshape if bias is not None else _VecMat).apply(out, shape=out.shape[1:])
         if bias is not None and bias.ndim != 1:
             out = out + bias
         return out

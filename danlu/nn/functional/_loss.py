@@ -43,13 +43,23 @@ def _check_reduction(reduction: str) -> None:
         raise ValueError(f"{reduction} is not a valid value for reduction")
 
 
-def _reduce(loss: Tensor, reduction: str) -> Tensor:
+def _named(loss: Tensor, tname: str | None) -> Tensor:
+    """``loss`` with its graph node shown under torch's name for the loss (torch computes most
+    losses in one op; here the last op of the composite takes its name).  ``loss`` must be a
+    tensor this loss function has just made, so no one else's node is renamed."""
+    if tname is not None and loss.grad_fn is not None:
+        loss.grad_fn._tname = tname
+    return loss
+
+
+def _reduce(loss: Tensor, reduction: str, tname: str | None = None) -> Tensor:
+    """``loss`` reduced; ``tname``: torch's node name for the loss (``loss`` then fresh)."""
     if reduction == "none":
-        return loss
+        return _named(loss, tname)
     if reduction == "mean":
-        return loss.mean()
+        return _named(loss.mean(), tname)
     if reduction == "sum":
-        return loss.sum()
+        return _named(loss.sum(), tname)
     raise ValueError(f"{reduction} is not a valid value for reduction")
 
 
@@ -61,9 +71,10 @@ def _size_warning(input: Tensor, target: Tensor) -> None:
             "Please ensure they have the same size.", stacklevel=3)
 
 
-def _weighted(err: Tensor, input: Tensor, weight, reduction: str, mean_by_weight: bool) -> Tensor:
+def _weighted(err: Tensor, input: Tensor, weight, reduction: str, mean_by_weight: bool,
+              tname: str | None = None) -> Tensor:
     if weight is None:
-        return _reduce(err, reduction)
+        return _reduce(err, reduction, tname)
     if tuple(weight.shape) != tuple(input.shape):
         raise ValueError("Weights and input must have the same size.")
     err = err * weight
@@ -88,7 +99,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, redu
     _size_warning(input, target)
     reduction = _legacy(size_average, reduce, reduction)
     d = input - target
-    return _weighted(d * d, input, weight, reduction, True)
+    return _weighted(d * d, input, weight, reduction, True, "MseLossBackward0")
 
 
 def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
@@ -111,7 +122,8 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     z = d.abs()
     if beta == 0:
         return _reduce(z, reduction)
-    return _reduce(E.where(z < beta, d * d * (0.5 / beta), z - 0.5 * beta), reduction)
+    return _reduce(E.where(z < beta, d * d * (0.5 / beta), z - 0.5 * beta), reduction,
+                   "SmoothL1LossBackward0")
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
@@ -124,7 +136,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     d = input - target
     z = d.abs()
     err = E.where(z < delta, d * d * 0.5, (z - 0.5 * delta) * delta)
-    return _weighted(err, input, weight, reduction, False)
+    return _weighted(err, input, weight, reduction, False, "HuberLossBackward0")
 
 
 # ------------------------------------------------------------------------------------------
@@ -200,11 +212,12 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     if weight is not None:
         w = w * weight.to(input.dtype).detach()[ts]
     loss = -picked * w
+    name = "NllLoss2DBackward0" if input.ndim > 2 else "NllLossBackward0"
     if reduction == "none":
-        return loss.reshape(target.shape)
+        return _named(loss, name) if loss.shape == target.shape else loss.reshape(target.shape)
     if reduction == "sum":
-        return loss.sum()
-    return loss.sum() / w.sum()
+        return _named(loss.sum(), name)
+    return _named(loss.sum() / w.sum(), name)
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
@@ -244,7 +257,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
         scale = 1.0 / denom if denom else float("nan")
     loss = N.CrossEntropyIdx.apply(x2, target=t_arr, weight=w_arr, ignore_index=ignore_index,
                                    eps=float(label_smoothing), scale=scale)
-    return loss.reshape(target.shape) if scale is None else loss
+    if scale is not None and input.ndim > 2:
+        _named(loss, "NllLoss2DBackward0")
+    return loss if scale is not None or loss.shape == target.shape else loss.reshape(target.shape)
 
 
 def _cross_entropy_probs(input, target, weight, reduction, eps, cdim):
@@ -282,7 +297,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     loss = N.BinaryCrossEntropy.apply(input, target.to(input.dtype))
     if weight is not None:
         loss = loss * weight
-    return _reduce(loss, reduction)
+    return _reduce(loss, reduction, "BinaryCrossEntropyBackward0")
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -300,7 +315,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     loss = (1 - target) * input - ls
     if weight is not None:
         loss = loss * weight
-    return _reduce(loss, reduction)
+    return _reduce(loss, reduction, "BinaryCrossEntropyWithLogitsBackward0")
 
 
 def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
@@ -308,7 +323,7 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
     """``log(1 + exp(-y x))`` for labels ``y`` in {-1, 1} (logistic loss)."""
     reduction = _legacy(size_average, reduce, reduction)
     _check_reduction(reduction)
-    return _reduce(softplus(-input * target), reduction)
+    return _reduce(softplus(-input * target), reduction, "SoftMarginLossBackward0")
 
 
 def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,

@@ -35,12 +35,13 @@ def _affine_args(weight, bias, bshape, like: Tensor):
     return w, b
 
 
-def _normalize(x: Tensor, axes: tuple, eps: float, w, b, stats=None) -> Tensor:
+def _normalize(x: Tensor, axes: tuple, eps: float, w, b, stats=None, tname=None) -> Tensor:
+    """``tname``: torch's node name for the calling norm."""
     if w is None:
-        return N.Normalize.apply(x, axes=axes, eps=eps, stats=stats)
+        return N.Normalize.apply(x, axes=axes, eps=eps, stats=stats, tname=tname)
     if b is None:
-        return N.NormAffine.apply(x, w, axes=axes, eps=eps, stats=stats)
-    return N.NormAffine.apply(x, w, b, axes=axes, eps=eps, stats=stats)
+        return N.NormAffine.apply(x, w, axes=axes, eps=eps, stats=stats, tname=tname)
+    return N.NormAffine.apply(x, w, b, axes=axes, eps=eps, stats=stats, tname=tname)
 
 
 def _eval_norm(x: Tensor, mean: Tensor, var: Tensor, weight, bias, eps: float, bshape) -> Tensor:
@@ -77,7 +78,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         axes = (0,) + tuple(range(2, input.ndim))
         w, b = _affine_args(weight, bias, bshape, input)
         stats = {} if running_mean is not None or running_var is not None else None
-        y = _normalize(input, axes, eps, w, b, stats)
+        y = _normalize(input, axes, eps, w, b, stats, "NativeBatchNormBackward0")
         if stats is not None:
             m = 0.0 if momentum is None else float(momentum)
             _update_running(running_mean, stats["mean"].reshape(c), m)
@@ -129,7 +130,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
             f"[*, {', '.join(map(str, ns))}], but got input of size{_shape_str(input.shape)}")
     axes = tuple(range(input.ndim - k, input.ndim))
     w, b = _affine_args(weight, bias, None, input)
-    return _normalize(input, axes, eps, w, b)
+    return _normalize(input, axes, eps, w, b, tname="NativeLayerNormBackward0")
 
 
 def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, eps: float | None = None) -> Tensor:
