@@ -16,7 +16,7 @@ from .grad_mode import (
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable", "no_grad",
            "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
            "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "functional",
-           "gradcheck", "gradgradcheck", "is_inference_mode_enabled"]
+           "gradcheck", "gradgradcheck", "is_inference_mode_enabled", "forward_ad"]
 
 
 def _seq(x):
@@ -111,3 +111,4 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 from . import functional  # noqa: E402
 from .gradcheck import gradcheck, gradgradcheck  # noqa: E402
+from . import forward_ad  # noqa: E402
