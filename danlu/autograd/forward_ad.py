@@ -228,14 +228,18 @@ def unpack_dual(tensor, *, level: int | None = None) -> UnpackedDualTensor:
     if not isinstance(tensor, Tensor):
         raise TypeError("_unpack_dual(): argument 'dual' (position 1) must be Tensor, not "
                         f"{type(tensor).__name__}")
-    _check_level(level, "_fw_primal")
+    if level not in _levels:  # torch checks the level only for a tensor that has a tangent
+        duals = [d for lv in _levels.values() for d in lv]
+        if duals and _walk(tensor, {id(d[0]) for d in duals})[0]:
+            raise RuntimeError("Invalid level given to _fw_primal")
+        return UnpackedDualTensor(_opaque(tensor, _walk(tensor, set())[1]), None)
     duals = _levels[level]
     leaf_ids = {id(d[0]) for d in duals}
     reaches_dual, reaches_real = _walk(tensor, leaf_ids) if duals else (False, bool(tensor._rg))
     primal = _opaque(tensor, reaches_real)
     if not reaches_dual or not tensor.dtype.is_floating_point:
         return UnpackedDualTensor(primal, None)
-    for leaf, tan, node in duals:  # the dual itself: its tangent as given (torch: as-is)
+    for _leaf, tan, node in duals:  # the dual itself: its tangent as given (torch: as-is)
         if tensor.grad_fn is node:
             return UnpackedDualTensor(primal, tan)
     return UnpackedDualTensor(primal, _tangent(tensor, duals, reaches_real))
