@@ -48,6 +48,11 @@ CASES = {
     "log_softmax": (lambda L, x: L.nn.functional.log_softmax(x * 2, dim=0), [(3, 4)]),
     "shape_ops": (lambda L, x: x.t().reshape(-1)[1:5].unsqueeze(0).expand(2, 4), [(3, 2)]),
     "scalar": (lambda L, x: (x ** 3).sum(), [()]),
+    "conv2d": (lambda L, x, w: L.nn.functional.conv2d(x, w, padding=1), [(1, 2, 4, 4), (3, 2, 3, 3)]),
+    "layer_norm": (lambda L, x: L.nn.functional.layer_norm(x, (4,)), [(3, 4)]),
+    "cross_entropy": (lambda L, x: L.nn.functional.cross_entropy(x, L.tensor([0, 2, 1])), [(3, 4)]),
+    "where_clamp": (lambda L, x: L.where(x > 0, x.clamp(max=0.5), x * x), [(6,)]),
+    "inv": (lambda L, x: L.linalg.inv(x + 3 * L.eye(3, dtype=x.dtype)), [(3, 3)]),
 }
 
 
