@@ -17,6 +17,10 @@ from .discrete import (Bernoulli, Binomial, Categorical, OneHotCategorical,
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
 from .kl import _KL_REGISTRY, kl_divergence, register_kl
+from .lowrank_multivariate_normal import LowRankMultivariateNormal
+from .more_continuous import (Cauchy, Chi2, ContinuousBernoulli, Gumbel, HalfCauchy, HalfNormal, Pareto, StudentT,
+                              VonMises, Weibull)
+from .more_discrete import Geometric, Multinomial, NegativeBinomial
 from .multivariate_normal import MultivariateNormal
 from .transformed_distribution import (LogNormal, RelaxedBernoulli, RelaxedOneHotCategorical,
                                        TransformedDistribution)
@@ -24,7 +28,9 @@ from .transforms import (AbsTransform, AffineTransform, ComposeTransform, ExpTra
                          SigmoidTransform, SoftplusTransform, TanhTransform, Transform, identity_transform)
 
 __all__ = [
-    "AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical", "ComposeTransform",
+    "AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2",
+    "ComposeTransform", "ContinuousBernoulli", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal",
+    "LowRankMultivariateNormal", "Multinomial", "NegativeBinomial", "Pareto", "StudentT", "VonMises", "Weibull",
     "Dirichlet", "Distribution", "ExpTransform", "Exponential", "ExponentialFamily", "Gamma",
     "Independent", "Laplace", "LogNormal", "MixtureSameFamily",
     "MultivariateNormal", "Normal", "OneHotCategorical", "OneHotCategoricalStraightThrough", "Poisson",

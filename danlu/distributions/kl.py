@@ -12,6 +12,10 @@ from .continuous import Beta, Dirichlet, Exponential, Gamma, Laplace, Normal, Un
 from .discrete import Bernoulli, Binomial, Categorical, OneHotCategorical, Poisson
 from .distribution import Distribution
 from .exp_family import ExponentialFamily, _bregman_kl
+from .lowrank_multivariate_normal import (LowRankMultivariateNormal, _batch_lowrank_logdet,
+                                          _batch_lowrank_mahalanobis)
+from .more_continuous import _EULER, Cauchy, ContinuousBernoulli, Gumbel, HalfNormal, Pareto
+from .more_discrete import Geometric
 from .multivariate_normal import MultivariateNormal, _batch_mahalanobis
 from .transformed_distribution import LogNormal, TransformedDistribution
 from .utils import _sum_rightmost
@@ -221,3 +225,222 @@ def _kl_transformed_transformed(p, q):
 @register_kl(LogNormal, LogNormal)
 def _kl_lognormal_lognormal(p, q):
     return kl_divergence(p.base_dist, q.base_dist)
+
+
+# -- the distributions of more_continuous / more_discrete / lowrank_multivariate_normal -----
+def _infinite_like(t):
+    return danlu.full_like(t, math.inf)
+
+
+@register_kl(Geometric, Geometric)
+def _kl_geometric_geometric(p, q):
+    """``-H(p) - log(1 - q) / p - logit(q)``."""
+    return -p.entropy() - danlu.log1p(-q.probs) / p.probs - q.logits
+
+
+@register_kl(HalfNormal, HalfNormal)
+def _kl_halfnormal_halfnormal(p, q):
+    return _kl_normal_normal(p.base_dist, q.base_dist)
+
+
+@register_kl(Cauchy, Cauchy)
+def _kl_cauchy_cauchy(p, q):
+    """``log(((s_p + s_q)^2 + (m_p - m_q)^2) / (4 s_p s_q))``."""
+    t1 = ((p.scale + q.scale).pow(2) + (p.loc - q.loc).pow(2)).log()
+    t2 = (4 * p.scale * q.scale).log()
+    return t1 - t2
+
+
+@register_kl(Gumbel, Gumbel)
+def _kl_gumbel_gumbel(p, q):
+    """With ``r = s_p / s_q``: ``-log r + (m_p - m_q)/s_q + r euler + exp((m_q - m_p)/s_q) Gamma(1 + r) - 1 - euler``."""
+    ct1 = p.scale / q.scale
+    ct2 = q.loc / q.scale
+    ct3 = p.loc / q.scale
+    t1 = -ct1.log() - ct2 + ct3
+    t2 = ct1 * _EULER
+    t3 = danlu.exp(ct2 + danlu.lgamma(1 + ct1) - ct3)
+    return t1 + t2 + t3 - (1 + _EULER)
+
+
+@register_kl(Pareto, Pareto)
+def _kl_pareto_pareto(p, q):
+    """``alpha_q log(s_p / s_q) - log(alpha_q / alpha_p) + alpha_q / alpha_p - 1`` (inf where s_p < s_q)."""
+    scale_ratio = p.scale / q.scale
+    alpha_ratio = q.alpha / p.alpha
+    result = q.alpha * scale_ratio.log() - alpha_ratio.log() + alpha_ratio - 1
+    return _inf_where(p.scale < q.scale, result)
+
+
+@register_kl(ContinuousBernoulli, ContinuousBernoulli)
+def _kl_continuous_bernoulli_continuous_bernoulli(p, q):
+    t1 = p.mean * (p.logits - q.logits)
+    t2 = p._cont_bern_log_norm() + danlu.log1p(-p.probs)
+    t3 = -q._cont_bern_log_norm() - danlu.log1p(-q.probs)
+    return t1 + t2 + t3
+
+
+def _lowrank_or_full(d):
+    """(log det Sigma, Mahalanobis x -> x^T Sigma^-1 x, Sigma^-1, Sigma) of either normal."""
+    if isinstance(d, LowRankMultivariateNormal):
+        W, D, C = d._unbroadcasted_cov_factor, d._unbroadcasted_cov_diag, d._capacitance_tril
+        return (_batch_lowrank_logdet(W, D, C), lambda x: _batch_lowrank_mahalanobis(W, D, x, C),
+                d.precision_matrix, d.covariance_matrix)
+    L = d._unbroadcasted_scale_tril
+    return (2 * L.diagonal(dim1=-2, dim2=-1).log().sum(-1), lambda x: _batch_mahalanobis(L, x),
+            d.precision_matrix, d.covariance_matrix)
+
+
+def _kl_gaussians(p, q, what):
+    """``(log det S_q - log det S_p + tr(S_q^-1 S_p) + (m_q - m_p)^T S_q^-1 (m_q - m_p) - k) / 2``."""
+    if p.event_shape != q.event_shape:
+        raise ValueError(f"KL-divergence between two {what} with different event shapes cannot be computed")
+    logdet_p, _, _, cov_p = _lowrank_or_full(p)
+    logdet_q, maha_q, prec_q, _ = _lowrank_or_full(q)
+    term1 = logdet_q - logdet_p
+    term2 = (prec_q * cov_p).sum((-2, -1))
+    term3 = maha_q(q.loc - p.loc)
+    return 0.5 * (term1 + term2 + term3 - p.event_shape[0])
+
+
+@register_kl(LowRankMultivariateNormal, LowRankMultivariateNormal)
+def _kl_lowrankmultivariatenormal_lowrankmultivariatenormal(p, q):
+    return _kl_gaussians(p, q, "Low Rank Multivariate Normals")
+
+
+@register_kl(MultivariateNormal, LowRankMultivariateNormal)
+def _kl_multivariatenormal_lowrankmultivariatenormal(p, q):
+    return _kl_gaussians(p, q, "(Low Rank) Multivariate Normals")
+
+
+@register_kl(LowRankMultivariateNormal, MultivariateNormal)
+def _kl_lowrankmultivariatenormal_multivariatenormal(p, q):
+    return _kl_gaussians(p, q, "(Low Rank) Multivariate Normals")
+
+
+@register_kl(Beta, ContinuousBernoulli)
+def _kl_beta_continuous_bernoulli(p, q):
+    """``-H(p) - E[x] logit(lambda) - log(1 - lambda) - log C(lambda)``."""
+    return -p.entropy() - p.mean * q.logits - danlu.log1p(-q.probs) - q._cont_bern_log_norm()
+
+
+@register_kl(Uniform, ContinuousBernoulli)
+def _kl_uniform_continuous_bernoulli(p, q):
+    result = -p.entropy() - p.mean * q.logits - danlu.log1p(-q.probs) - q._cont_bern_log_norm()
+    return _inf_where((p.high >= 1) | (p.low <= 0), result)
+
+
+@register_kl(ContinuousBernoulli, Exponential)
+def _kl_continuous_bernoulli_exponential(p, q):
+    return -p.entropy() - danlu.log(q.rate) + q.rate * p.mean
+
+
+@register_kl(ContinuousBernoulli, Normal)
+def _kl_continuous_bernoulli_normal(p, q):
+    t1 = -p.entropy()
+    t2 = 0.5 * (math.log(2.0 * math.pi) + (q.loc / q.scale).pow(2)) + danlu.log(q.scale)
+    t3 = (p.variance + p.mean.pow(2) - 2.0 * q.loc * p.mean) / (2.0 * q.scale.pow(2))
+    return t1 + t2 + t3
+
+
+@register_kl(ContinuousBernoulli, Uniform)
+def _kl_continuous_bernoulli_uniform(p, q):
+    result = -p.entropy() + (q.high - q.low).log()
+    return _inf_where((q.low >= 0) | (q.high <= 1), result)
+
+
+@register_kl(Exponential, Gumbel)
+def _kl_exponential_gumbel(p, q):
+    """``log(r s) - 1 + 1/(r s) - m/s + e^(m/s) r s / (r s + 1)``."""
+    srp = q.scale * p.rate
+    lsr = q.loc / q.scale
+    return srp.log() - 1 - lsr + danlu.exp(lsr) * srp / (srp + 1) + srp.reciprocal()
+
+
+@register_kl(Gamma, Gumbel)
+def _kl_gamma_gumbel(p, q):
+    """``-H(p) + log s + (a/b - m)/s + e^(m/s) (1 + 1/(b s))^-a``."""
+    a, b = p.concentration, p.rate
+    t1 = danlu.log(q.scale) + (a / b - q.loc) / q.scale
+    t2 = danlu.exp(q.loc / q.scale - a * danlu.log1p((b * q.scale).reciprocal()))
+    return -p.entropy() + t1 + t2
+
+
+@register_kl(Normal, Gumbel)
+def _kl_normal_gumbel(p, q):
+    """``-H(p) + log s + (mu - m)/s + exp((m - mu)/s + sigma^2 / (2 s^2))``."""
+    z = (p.loc - q.loc) / q.scale
+    return (-p.entropy() + danlu.log(q.scale) + z
+            + danlu.exp(-z + 0.5 * (p.scale / q.scale).pow(2)))
+
+
+@register_kl(Uniform, Gumbel)
+def _kl_uniform_gumbel(p, q):
+    """``-log(b - a) + log s + ((a + b)/2 - m)/s + s (e^((m-a)/s) - e^((m-b)/s)) / (b - a)``."""
+    width = p.high - p.low
+    t = q.scale * (danlu.exp((q.loc - p.low) / q.scale) - danlu.exp((q.loc - p.high) / q.scale)) / width
+    return -width.log() + q.scale.log() + ((p.low + p.high) / 2 - q.loc) / q.scale + t
+
+
+@register_kl(Gumbel, Normal)
+def _kl_gumbel_normal(p, q):
+    """``-H(p) + log(sigma sqrt(2 pi)) + (Var p + (E p - mu)^2) / (2 sigma^2)``."""
+    mean = p.loc + p.scale * _EULER
+    var = (math.pi ** 2 / 6) * p.scale.pow(2)
+    return (-p.entropy() + 0.5 * math.log(2 * math.pi) + q.scale.log()
+            + (var + (mean - q.loc).pow(2)) / (2 * q.scale.pow(2)))
+
+
+@register_kl(Pareto, Exponential)
+def _kl_pareto_exponential(p, q):
+    """``-H(p) - log r + r E[x]`` (inf for alpha <= 1)."""
+    mean = p.alpha * p.scale / (p.alpha - 1)
+    result = -p.entropy() - q.rate.log() + q.rate * mean
+    return _inf_where(p.alpha <= 1, result)
+
+
+@register_kl(Pareto, Gamma)
+def _kl_pareto_gamma(p, q):
+    """``-H(p) - a log b + lgamma(a) - (a - 1) E[log x] + b E[x]`` (inf for alpha <= 1)."""
+    mean = p.alpha * p.scale / (p.alpha - 1)
+    mean_log = p.scale.log() + p.alpha.reciprocal()
+    result = (-p.entropy() - q.concentration * q.rate.log() + danlu.lgamma(q.concentration)
+              - (q.concentration - 1) * mean_log + q.rate * mean)
+    return _inf_where(p.alpha <= 1, result)
+
+
+@register_kl(Pareto, Normal)
+def _kl_pareto_normal(p, q):
+    """``-H(p) + log(sigma sqrt(2 pi)) + (Var p + (E p - mu)^2) / (2 sigma^2)`` (inf for alpha <= 2)."""
+    a = p.alpha
+    mean = a * p.scale / (a - 1)
+    var = p.scale.pow(2) * a / ((a - 1).pow(2) * (a - 2))
+    result = (-p.entropy() + 0.5 * math.log(2 * math.pi) + q.scale.log()
+              + (var + (mean - q.loc).pow(2)) / (2 * q.scale.pow(2)))
+    return _inf_where(a <= 2, result)
+
+
+@register_kl(Uniform, Pareto)
+def _kl_uniform_pareto(p, q):
+    """``-log(b - a) - log alpha - alpha log s + (alpha + 1) E[log x]`` (inf where a < s)."""
+    a, b = p.low, p.high
+    mean_log = (danlu.xlogy(b, b) - danlu.xlogy(a, a)) / (b - a) - 1
+    result = -(b - a).log() - q.alpha.log() - q.alpha * q.scale.log() + (q.alpha + 1) * mean_log
+    return _inf_where(a < q.scale, result)
+
+
+def _register_infinity(types_p, types_q, param):
+    def fn(p, q):
+        return _infinite_like(getattr(p, param))
+    for tp in types_p:
+        for tq in types_q:
+            register_kl(tp, tq)(fn)
+
+
+_register_infinity([Beta], [Pareto], "concentration1")
+_register_infinity([ContinuousBernoulli], [Pareto], "probs")
+_register_infinity([Exponential], [Pareto, ContinuousBernoulli], "rate")
+_register_infinity([Gamma], [Pareto, ContinuousBernoulli], "concentration")
+_register_infinity([Gumbel], [Uniform, Pareto, Gamma, Exponential, ContinuousBernoulli, Beta], "loc")
+_register_infinity([Laplace, Normal], [Pareto, ContinuousBernoulli], "loc")
+_register_infinity([Pareto], [Uniform, ContinuousBernoulli, Beta], "scale")
