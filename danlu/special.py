@@ -5,7 +5,9 @@ Most are danlu's existing ops under torch.special's names (``expit`` is ``sigmoi
 ``gammainc``/``gammaincc`` are ``igamma``/``igammac``, ``modified_bessel_i0``/``_i1`` are
 ``i0``/``i1``); ``i0e``, ``i1``, ``i1e``, ``erfcx``, ``ndtr``, ``ndtri``, ``log_ndtr``,
 ``xlog1py``, ``entr`` and the Hurwitz ``zeta`` are in ``danlu._ops.special_fns`` (float64
-kernels, no scipy, differentiable where torch is).
+kernels, no scipy, differentiable where torch is); the orthogonal polynomials (Chebyshev
+T/U/V/W and their shifted forms, Hermite H/He, Laguerre L, Legendre P) are in
+``danlu._ops.special_poly`` (integer degree tensors, not differentiable, as torch).
 """
 from __future__ import annotations
 
@@ -32,6 +34,20 @@ from ._ops.special import (  # noqa: F401
     mvlgamma as multigammaln,
     polygamma,
 )
+from ._ops.special_poly import (  # noqa: F401
+    chebyshev_polynomial_t,
+    chebyshev_polynomial_u,
+    chebyshev_polynomial_v,
+    chebyshev_polynomial_w,
+    hermite_polynomial_h,
+    hermite_polynomial_he,
+    laguerre_polynomial_l,
+    legendre_polynomial_p,
+    shifted_chebyshev_polynomial_t,
+    shifted_chebyshev_polynomial_u,
+    shifted_chebyshev_polynomial_v,
+    shifted_chebyshev_polynomial_w,
+)
 from ._ops.special_fns import entr, erfcx, i0e, i1, i1e, log_ndtr, ndtr, ndtri, xlog1py, zeta  # noqa: F401
 from ._tensor import Tensor  # noqa: F401 - as torch.special.Tensor
 
@@ -39,7 +55,10 @@ psi = digamma
 modified_bessel_i0 = i0
 modified_bessel_i1 = i1
 
-__all__ = ["digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc",
+__all__ = ["chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v", "chebyshev_polynomial_w",
+           "hermite_polynomial_h", "hermite_polynomial_he", "laguerre_polynomial_l", "legendre_polynomial_p",
+           "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+           "shifted_chebyshev_polynomial_w", "digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc",
            "gammaincc", "gammaln", "i0", "i0e", "i1", "i1e", "log1p", "log_ndtr", "log_softmax",
            "logit", "logsumexp", "modified_bessel_i0", "modified_bessel_i1", "multigammaln", "ndtr",
            "ndtri", "polygamma", "psi", "round", "sinc", "softmax", "xlog1py", "xlogy", "zeta"]
