@@ -29,6 +29,11 @@ from . import _util as U
 # ------------------------------------------------------------------------------------------
 
 
+class LinAlgError(RuntimeError):
+    """Raised by linalg functions on a numerically failed input (singular matrix, not
+    positive-definite, no convergence), as ``torch.linalg.LinAlgError``; a ``RuntimeError``."""
+
+
 def _tname(dt) -> str:
     return {"int64": "Long", "int32": "Int", "bool": "Bool", "uint8": "Byte", "float16": "Half",
             "int16": "Short", "int8": "Char", "float32": "Float", "float64": "Double"}[dt.name]
@@ -62,20 +67,46 @@ def _zero_pivot(a) -> int:
     return n
 
 
-def _singular_error(fn, a):
+def _inv_info(a):
+    """Per-matrix LAPACK-style info of an LU inversion: 0, or the 1-based index of the first
+    zero diagonal element of U (error path only; numpy arrays)."""
     from .._backend import to_numpy
     import numpy as np
 
     an = to_numpy(a)
     flat = an.reshape((-1,) + an.shape[-2:])
+    info = np.zeros(flat.shape[0], dtype=np.int32)
     for i in range(flat.shape[0]):
-        k = _zero_pivot(flat[i])
-        if k < flat.shape[-1] or np.linalg.matrix_rank(flat[i]) < flat.shape[-1]:
-            pre = f"(Batch element {i}): " if an.ndim > 2 else ""
-            return RuntimeError(
-                f"{fn}: {pre}The diagonal element {k} is zero, the inversion could not be "
-                "completed because the input matrix is singular.")
-    return RuntimeError(f"{fn}: The input matrix is singular.")
+        try:
+            np.linalg.inv(flat[i])
+        except np.linalg.LinAlgError:
+            info[i] = _zero_pivot(flat[i])
+    return info.reshape(an.shape[:-2])
+
+
+def _first_error(info, msg):
+    """``LinAlgError`` for the first nonzero ``info`` (torch's "(Batch element i): " prefix when
+    batched); ``msg(pre, k)`` builds the text from the info value ``k``."""
+    import numpy as np
+
+    flat = np.asarray(info).reshape(-1)
+    if not flat.any():
+        return None
+    i = int(np.argmax(flat != 0))
+    pre = f"(Batch element {i}): " if np.ndim(info) else ""
+    return LinAlgError(msg(pre, int(flat[i])))
+
+
+def _singular_error(fn, a):
+    return _first_error(_inv_info(a), lambda pre, k: (
+        f"{fn}: {pre}The diagonal element {k} is zero, the inversion could not be completed because "
+        "the input matrix is singular.")) or LinAlgError(f"{fn}: The input matrix is singular.")
+
+
+def _solve_singular(fn, a):
+    return _first_error(_inv_info(a), lambda pre, k: (
+        f"{fn}: {pre}The solver failed because the input matrix is singular.")) or LinAlgError(
+        f"{fn}: The solver failed because the input matrix is singular.")
 
 
 def _eye(n, like):
@@ -114,17 +145,32 @@ def inv(A, *, out=None):
     return LinalgInvEx.apply(A)
 
 
-def inv_ex(A, *, check_errors=False):
+def _masked_batch(A, info):
+    """``(A with the failed matrices replaced by the identity, mask of them as a Tensor)``."""
+    xp = xp_of(A._data)
+    bad = xp.asarray(info != 0)[..., None, None]
+    m = U.Tensor._make(xp.broadcast_to(bad, A._data.shape), None)
+    eye = _eye(A.shape[-1], A).expand(A.shape)
+    return A.masked_fill(m, 0.0) + eye.masked_fill(~m, 0.0), m
+
+
+_INVEX = namedtuple("linalg_inv_ex", ["inverse", "info"])
+
+
+def inv_ex(A, *, check_errors=False, out=None):
+    """``(A^-1, info)``: ``info`` 0, or the 1-based index of the zero diagonal element of U
+    for a singular matrix (whose inverse is then nan); raises only when ``check_errors``."""
+    _check(A, "linalg.inv_ex")
     xp = xp_of(A._data)
     try:
-        r = inv(A)
-        info = xp.zeros(A.shape[:-2], dtype="int32")
-    except RuntimeError:
-        if check_errors:
-            raise
-        r = U.Tensor._make(xp.full(A._data.shape, xp.nan, A._data.dtype), None)
-        info = xp.ones(A.shape[:-2], dtype="int32")
-    return namedtuple("inv_ex", ["inverse", "info"])(r, U.Tensor._make(info, None))
+        return _INVEX(LinalgInvEx.apply(A), U.Tensor._make(xp.zeros(A.shape[:-2], dtype="int32"), None))
+    except LinAlgError:
+        info = _inv_info(A._data)
+    if check_errors:
+        raise _singular_error("linalg.inv_ex", A._data)
+    safe, m = _masked_batch(A, info)
+    r = LinalgInvEx.apply(safe).masked_fill(m, float("nan"))
+    return _INVEX(r, U.Tensor._make(xp.asarray(info), None))
 
 
 class LinalgSolveEx(Op):
@@ -139,8 +185,7 @@ class LinalgSolveEx(Op):
         try:
             return xp.linalg.solve(a, b)
         except _linalg_error(xp):
-            raise RuntimeError(
-                "torch.linalg.solve: The solver failed because the input matrix is singular.") from None
+            raise _solve_singular("torch.linalg.solve", a) from None
 
     @staticmethod
     def backward(ctx, g):
@@ -173,6 +218,30 @@ def solve(A, B, *, left=True, out=None):
     Be = Bm if tuple(Bm.shape[:-2]) == batch else Bm.expand(batch + tuple(Bm.shape[-2:]))
     X = LinalgSolveEx.apply(Ae, Be)
     return X.squeeze(-1) if vec else X
+
+
+_SOLVEX = namedtuple("linalg_solve_ex", ["result", "info"])
+
+
+def solve_ex(A, B, *, left=True, check_errors=False, out=None):
+    """``(X, info)`` of ``solve``: ``info`` 0, or (per matrix of A's batch) the 1-based index of
+    the zero pivot of a singular A, whose solution is then nan; raises only when
+    ``check_errors``."""
+    _check(A, "linalg.solve_ex")
+    xp = xp_of(A._data)
+    try:
+        X = solve(A, B, left=left)
+        return _SOLVEX(X, U.Tensor._make(xp.zeros(A.shape[:-2], dtype="int32"), None))
+    except LinAlgError:
+        info = _inv_info(A._data)
+    if check_errors:
+        raise _solve_singular("torch.linalg.solve_ex", A._data)
+    safe, m = _masked_batch(A, info)
+    X = solve(safe, B, left=left)
+    bad = xp.asarray(info != 0)
+    vec = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+    mk = U.Tensor._make(xp.broadcast_to(bad[..., None] if vec else bad[..., None, None], X.shape), None)
+    return _SOLVEX(X.masked_fill(mk, float("nan")), U.Tensor._make(xp.asarray(info), None))
 
 
 class LinalgDet(Op):
@@ -241,7 +310,7 @@ class LinalgEigh(Op):
         try:
             w, v = xp.linalg.eigh(a, UPLO=uplo)
         except _linalg_error(xp):
-            raise RuntimeError("linalg.eigh: The algorithm failed to converge because the input "
+            raise LinAlgError("linalg.eigh: The algorithm failed to converge because the input "
                                "matrix is ill-conditioned or has too many repeated eigenvalues") from None
         return w, v
 
@@ -291,7 +360,7 @@ class LinalgSvd(Op):
         try:
             u, s, vh = xp.linalg.svd(a, full_matrices=full_matrices)
         except _linalg_error(xp):
-            raise RuntimeError("linalg.svd: The algorithm failed to converge because the input "
+            raise LinAlgError("linalg.svd: The algorithm failed to converge because the input "
                                "matrix is ill-conditioned or has too many repeated singular values") from None
         return u, s, vh
 
@@ -505,23 +574,30 @@ class LinalgCholeskyEx(Op):
         return ((gA + gA.mT) * 0.5,)
 
 
-def _not_pd(fn, a):
+def _pd_info(a):
+    """Per-matrix info of a Cholesky factorization: 0, or the order of the first leading minor
+    that is not positive-definite (error path only; numpy arrays)."""
     from .._backend import to_numpy
     import numpy as np
 
     an = to_numpy(a).astype(np.float64)
     flat = an.reshape((-1,) + an.shape[-2:])
+    info = np.zeros(flat.shape[0], dtype=np.int32)
     for i in range(flat.shape[0]):
         for k in range(1, flat.shape[-1] + 1):
             try:
                 np.linalg.cholesky(flat[i, :k, :k])
             except np.linalg.LinAlgError:
-                pre = f"(Batch element {i}): " if an.ndim > 2 else ""
-                return RuntimeError(
-                    f"{fn}: {pre}The factorization could not be completed because the input is "
-                    f"not positive-definite (the leading minor of order {k} is not positive-definite).")
-    return RuntimeError(f"{fn}: The factorization could not be completed because the input is not "
-                        "positive-definite.")
+                info[i] = k
+                break
+    return info.reshape(an.shape[:-2])
+
+
+def _not_pd(fn, a):
+    return _first_error(_pd_info(a), lambda pre, k: (
+        f"{fn}: {pre}The factorization could not be completed because the input is not "
+        f"positive-definite (the leading minor of order {k} is not positive-definite).")) or LinAlgError(
+        f"{fn}: The factorization could not be completed because the input is not positive-definite.")
 
 
 def cholesky(A, *, upper=False, out=None):
@@ -531,17 +607,24 @@ def cholesky(A, *, upper=False, out=None):
     return L.mT if upper else L
 
 
-def cholesky_ex(A, *, upper=False, check_errors=False):
+_CHOLEX = namedtuple("linalg_cholesky_ex", ["L", "info"])
+
+
+def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
+    """``(L, info)``: ``info`` 0, or the order of the first leading minor that is not
+    positive-definite (``L`` of such a matrix is zeros); raises only when ``check_errors``."""
+    _check(A, "linalg.cholesky_ex")
     xp = xp_of(A._data)
     try:
-        L = cholesky(A, upper=upper)
+        L = LinalgCholeskyEx.apply(A)
         info = xp.zeros(A.shape[:-2], dtype="int32")
-    except RuntimeError:
+    except LinAlgError:
+        info = _pd_info(A._data)
         if check_errors:
-            raise
-        L = U.Tensor._make(xp.zeros(A._data.shape, A._data.dtype), None)
-        info = xp.ones(A.shape[:-2], dtype="int32")
-    return namedtuple("cholesky_ex", ["L", "info"])(L, U.Tensor._make(info, None))
+            raise _not_pd("linalg.cholesky_ex", A._data) from None
+        safe, m = _masked_batch(A, info)
+        L = LinalgCholeskyEx.apply(safe).masked_fill(m, 0.0)
+    return _CHOLEX(L.mT if upper else L, U.Tensor._make(xp.asarray(info), None))
 
 
 # ------------------------------------------------------------------------------------------
@@ -1250,3 +1333,73 @@ __all__ = ["inv", "inv_ex", "solve", "det", "slogdet", "logdet", "eigh", "eigval
            "matrix_power", "multi_dot", "cond", "vecdot", "cross", "matrix_exp", "solve_triangular",
            "triangular_solve", "cholesky_solve", "cholesky_inverse", "lu_factor", "lu_factor_ex",
            "lu", "lu_unpack", "lu_solve", "householder_product", "geqrf", "orgqr", "ormqr"]
+
+
+# ------------------------------------------------------------------------------------------
+# small composites: diagonal, matmul, vander, tensorinv, tensorsolve
+# ------------------------------------------------------------------------------------------
+def diagonal(A, *, offset: int = 0, dim1: int = -2, dim2: int = -1):
+    """``A.diagonal(offset, dim1, dim2)`` with the matrix dims as defaults."""
+    return A.diagonal(offset, dim1, dim2)
+
+
+def matmul(input, other, *, out=None):
+    """``input @ other`` (alias of ``danlu.matmul``)."""
+    from .blas import matmul as _mm
+
+    return _mm(input, other)
+
+
+def vander(x, N: int | None = None):
+    """Vandermonde matrix ``V[..., i, j] = x[..., i]^j`` for ``j < N`` (default ``N = x.shape[-1]``),
+    built by a cumulative product so it is differentiable."""
+    from .._creation import ones_like
+    from .shape import cat
+
+    if x.ndim == 0:
+        raise RuntimeError("N must be greater than 1.")
+    n = x.shape[-1] if N is None else N
+    if n <= 1:
+        raise RuntimeError("N must be greater than 1.")
+    xe = x.unsqueeze(-1)
+    one = ones_like(xe)
+    return cat([one, xe.expand(tuple(x.shape) + (n - 1,))], -1).cumprod(-1)
+
+
+def _prod(shape) -> int:
+    r = 1
+    for s in shape:
+        r *= int(s)
+    return r
+
+
+def tensorinv(A, ind: int = 2, *, out=None):
+    """Inverse of ``A`` seen as a linear map from ``shape[ind:]`` to ``shape[:ind]``: result of
+    shape ``shape[ind:] + shape[:ind]`` with ``tensordot(A, X, ind) = I``."""
+    if ind <= 0:
+        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    out_shape = tuple(A.shape[ind:]) + tuple(A.shape[:ind])
+    p, q = _prod(A.shape[ind:]), _prod(A.shape[:ind])
+    if p != q:
+        raise RuntimeError("Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+                           f"prod(self.shape[:ind]), but got {p} != {q}")
+    M = A.reshape(q, p)
+    _check(M, "linalg.inv")
+    try:
+        return LinalgInvEx.apply(M).reshape(out_shape)
+    except LinAlgError:
+        raise _singular_error("inv", M._data) from None
+
+
+def tensorsolve(A, B, dims=None, *, out=None):
+    """``X`` with ``tensordot(A, X, X.ndim) = B``: ``A`` (after moving ``dims`` to the end) is
+    a linear map from ``A.shape[B.ndim:]`` to ``B``'s shape; ``X.shape = A.shape[B.ndim:]``."""
+    if dims is not None:
+        dims = (dims,) if isinstance(dims, int) else tuple(dims)
+        A = A.movedim(dims, tuple(range(A.ndim - len(dims), A.ndim)))
+    res_shape = tuple(A.shape[B.ndim:])
+    p, q = _prod(res_shape), _prod(B.shape)
+    if p != q:
+        raise RuntimeError("Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == "
+                           f"prod(self.shape[:other.ndim]), but got {p} != {q}")
+    return solve(A.reshape(q, p), B.reshape(q)).reshape(res_shape)

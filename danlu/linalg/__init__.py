@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from .._ops.linalg import (
+    LinAlgError,
     cholesky,
     cholesky_ex,
     cond,
     cross,
     det,
+    diagonal,
     eigh,
     eigvalsh,
     householder_product,
@@ -17,6 +19,7 @@ from .._ops.linalg import (
     lu_factor,
     lu_factor_ex,
     lu_solve,
+    matmul,
     matrix_exp,
     matrix_power,
     matrix_rank,
@@ -25,9 +28,13 @@ from .._ops.linalg import (
     qr,
     slogdet,
     solve,
+    solve_ex,
     solve_triangular,
     svd,
     svdvals,
+    tensorinv,
+    tensorsolve,
+    vander,
     vecdot,
 )
 from .._ops.norms import matrix_norm, norm as _norm, vector_norm
@@ -35,7 +42,8 @@ from .._ops.norms import matrix_norm, norm as _norm, vector_norm
 __all__ = ["norm", "vector_norm", "matrix_norm", "inv", "inv_ex", "solve", "det", "slogdet", "eigh",
            "eigvalsh", "svd", "svdvals", "pinv", "matrix_rank", "lstsq", "qr", "cholesky",
            "cholesky_ex", "matrix_power", "multi_dot", "cond", "vecdot", "cross", "matrix_exp",
-           "solve_triangular", "lu", "lu_factor", "lu_factor_ex", "lu_solve", "householder_product"]
+           "solve_triangular", "lu", "lu_factor", "lu_factor_ex", "lu_solve", "householder_product",
+           "LinAlgError", "solve_ex", "diagonal", "matmul", "vander", "tensorinv", "tensorsolve"]
 
 
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
