@@ -26,7 +26,7 @@ from ._tensor import Tensor
 from .autograd.grad_mode import GradMode, enable_grad
 
 __all__ = ["functional_call", "grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd",
-           "hessian", "vmap"]
+           "hessian", "vmap", "functionalize", "linearize", "stack_module_state"]
 
 _DEPTH = [0]  # how many differentiating transforms are active (they keep their graphs)
 
@@ -621,3 +621,64 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
         return _unflatten(res, ospec)
 
     return wrapped
+
+
+def functionalize(func: Callable, *, remove: str = "mutations") -> Callable:
+    """``func`` itself: danlu records no aliasing views to replace, and its in-place ops are
+    already value-equivalent to their out-of-place forms under every transform here."""
+    if remove not in ("mutations", "mutations_and_views"):
+        raise RuntimeError(
+            f"functionalize(f, remove='mutations'): received invalid argument for remove={remove}. "
+            "Valid options are:\n     remove='mutations': all inplace and out= operators will be "
+            "removed from the program, and replaced with their out-of-place equivalents.\n     "
+            "remove='mutations_and_views': In addition to the above, all aliasing operators {view} "
+            "will be replaced with their non-aliasing counterparts, {view}_copy.\n")
+    return func
+
+
+def linearize(func: Callable, *primals) -> tuple[Any, Callable]:
+    """``(func(*primals), jvp_fn)`` with ``jvp_fn(*tangents) = J(primals) tangents`` (by ``jvp``);
+    tangents must match the primals' structure and shapes."""
+    out = func(*primals)
+    out = _unflatten([o.detach() if isinstance(o, Tensor) else o for o in _flatten(out)[0]],
+                     _flatten(out)[1])
+    pl, pspec = _flatten(primals)
+
+    def jvp_fn(*tangents):
+        tl, tspec = _flatten(tangents)
+        if tspec != pspec:
+            raise RuntimeError(f"Expected the tangents {tspec} to have the same structure as the "
+                               f"primals {pspec}.")
+        for i, (p, t) in enumerate(zip(pl, tl)):
+            if tuple(p.shape) != tuple(t.shape):
+                raise RuntimeError(f"tangent:{i} with shape {t.shape} in flattened pytree doesn't "
+                                   f"match the shape {p.shape} of the corresponding primal.")
+        return jvp(func, primals, tangents)[1]
+
+    return out, jvp_fn
+
+
+def stack_module_state(models) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(params, buffers)``: each name's tensors from the models stacked on a new dim 0;
+    parameters as new leaves that require grad when all the models' do."""
+    from ._ops.shape import stack
+
+    models = list(models)
+    if len(models) == 0:
+        raise RuntimeError("stack_module_state: Expected at least one model, got 0.")
+    if not (all(m.training for m in models) or not any(m.training for m in models)):
+        raise RuntimeError("stack_module_state: Expected all models to have the same training/eval mode.")
+    if not all(type(m) is type(models[0]) for m in models):
+        raise RuntimeError("stack_module_state: Expected all models to be of the same class.")
+    all_p = [dict(m.named_parameters()) for m in models]
+    params = {}
+    for k in all_p[0]:
+        ts = [p[k] for p in all_p]
+        rg = all(t.requires_grad for t in ts)
+        if not rg and any(t.requires_grad for t in ts):
+            raise RuntimeError(f"Expected {k} from each model to have the same .requires_grad")
+        s = stack(ts)
+        params[k] = s.detach().requires_grad_() if rg else s
+    all_b = [dict(m.named_buffers()) for m in models]
+    buffers = {k: stack([b[k] for b in all_b]) for k in all_b[0]}
+    return params, buffers

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from ._tensor import Tensor
 
-__all__ = ["assert_close", "make_tensor"]
+__all__ = ["assert_close", "make_tensor", "assert_allclose"]
 
 _PRECISIONS = {"float16": (1e-3, 1e-5), "bfloat16": (1.6e-2, 1e-5), "float32": (1.3e-6, 1e-5),
                "float64": (1e-7, 1e-7), "complex64": (1.3e-6, 1e-5), "complex128": (1e-7, 1e-7)}
@@ -279,3 +279,30 @@ def make_tensor(*shape, dtype, device=None, low: float | None = None, high: floa
     if is_float:
         result.requires_grad_(requires_grad)
     return result
+
+
+_ALLCLOSE_PREC = {"float16": (1e-3, 1e-3), "float32": (1e-4, 1e-5), "float64": (1e-5, 1e-8)}
+
+
+def assert_allclose(actual: Any, expected: Any, rtol: float | None = None, atol: float | None = None,
+                    equal_nan: bool = True, msg: str = "") -> None:
+    """Deprecated (FutureWarning, as torch): ``assert_close`` without the dtype check, nan equal
+    by default; default ``(rtol, atol)`` the largest of float16 (1e-3, 1e-3), float32
+    (1e-4, 1e-5), float64 (1e-5, 1e-8) over the two dtypes (0, 0 for others)."""
+    import warnings
+
+    from ._creation import tensor
+
+    warnings.warn("`torch.testing.assert_allclose()` is deprecated since 1.12 and will be removed in a "
+                  "future release. Please use `torch.testing.assert_close()` instead. You can find "
+                  "detailed upgrade instructions in https://github.com/pytorch/pytorch/issues/61844.",
+                  FutureWarning, stacklevel=2)
+    if not isinstance(actual, Tensor):
+        actual = tensor(actual)
+    if not isinstance(expected, Tensor):
+        expected = tensor(expected, dtype=actual.dtype)
+    if rtol is None and atol is None:
+        pr = [_ALLCLOSE_PREC.get(t.dtype.name, (0.0, 0.0)) for t in (actual, expected)]
+        rtol, atol = max(p[0] for p in pr), max(p[1] for p in pr)
+    assert_close(actual, expected, rtol=rtol, atol=atol, equal_nan=equal_nan, check_device=True,
+                 check_dtype=False, check_stride=False, msg=msg or None)

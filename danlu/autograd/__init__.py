@@ -16,7 +16,7 @@ from .grad_mode import (
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable", "no_grad",
            "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
            "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "functional",
-           "gradcheck", "gradgradcheck", "is_inference_mode_enabled", "forward_ad"]
+           "gradcheck", "gradgradcheck", "is_inference_mode_enabled", "forward_ad", "Variable"]
 
 
 def _seq(x):
@@ -112,3 +112,25 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 from . import functional  # noqa: E402
 from .gradcheck import gradcheck, gradgradcheck  # noqa: E402
 from . import forward_ad  # noqa: E402
+
+
+class _VariableMeta(type):
+    def __instancecheck__(cls, other) -> bool:
+        from .._tensor import Tensor
+
+        return isinstance(other, Tensor)
+
+
+class Variable(metaclass=_VariableMeta):
+    """Legacy ``Variable(data, requires_grad=False)``: returns a new leaf tensor sharing ``data``'s
+    storage (detached) with ``requires_grad`` set; every tensor is an instance of it."""
+
+    def __new__(cls, data=None, requires_grad: bool = False, volatile: bool = False):
+        from .._creation import tensor
+        from .._tensor import Tensor
+
+        if data is None:
+            data = tensor([])
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
+        return data.detach().requires_grad_(requires_grad)
