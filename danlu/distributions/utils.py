@@ -7,7 +7,8 @@ from functools import update_wrapper
 import danlu
 from danlu import Tensor
 
-__all__ = ["broadcast_all", "clamp_probs", "lazy_property", "logits_to_probs", "probs_to_logits"]
+__all__ = ["broadcast_all", "clamp_probs", "lazy_property", "logits_to_probs", "probs_to_logits", "tril_matrix_to_vec",
+           "vec_to_tril_matrix"]
 
 
 def broadcast_all(*values):
@@ -76,3 +77,37 @@ class lazy_property:
 class _lazy_property_and_property(lazy_property, property):
     def __init__(self, wrapped) -> None:
         property.__init__(self, wrapped)
+
+
+def _tril_flat_index(n: int, diag: int):
+    """Flat (row-major) positions of the entries ``j < i + diag + 1`` of an ``n x n`` matrix."""
+    return [i * n + j for i in range(n) for j in range(n) if j < i + diag + 1]
+
+
+def tril_matrix_to_vec(mat, diag: int = 0):
+    """The lower-triangular entries (``col < row + diag + 1``) of ``(..., D, D)`` in row order."""
+    n = mat.shape[-1]
+    if diag < -n or diag >= n:
+        raise ValueError(f"diag ({diag}) provided is outside [{-n}, {n - 1}].")
+    idx = danlu.tensor(_tril_flat_index(n, diag), dtype=danlu.int64, device=mat.device)
+    return mat.reshape(tuple(mat.shape[:-2]) + (n * n,)).index_select(-1, idx)
+
+
+def vec_to_tril_matrix(vec, diag: int = 0):
+    """The inverse of ``tril_matrix_to_vec``: a ``(..., D, D)`` matrix, zero above the band.
+
+    ``D`` is the positive root of ``D^2 + (1 + 2 diag) D - |diag| (diag + 1) - 2 N = 0``."""
+    m = vec.shape[-1]
+    n = (-(1 + 2 * diag) + ((1 + 2 * diag) ** 2 + 8 * m + 4 * abs(diag) * (diag + 1)) ** 0.5) / 2
+    eps = danlu.finfo(vec.dtype).eps
+    if round(n) - n > eps:
+        raise ValueError(f"The size of last dimension is {m} which cannot be expressed as "
+                         "the lower triangular part of a square D x D matrix.")
+    n = round(n)
+    pos = _tril_flat_index(n, diag)
+    gather = [0] * (n * n)
+    for k, p in enumerate(pos):
+        gather[p] = k + 1
+    padded = danlu.cat([danlu.zeros(tuple(vec.shape[:-1]) + (1,), dtype=vec.dtype, device=vec.device), vec], -1)
+    idx = danlu.tensor(gather, dtype=danlu.int64, device=vec.device)
+    return padded.index_select(-1, idx).reshape(tuple(vec.shape[:-1]) + (n, n))
