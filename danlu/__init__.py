@@ -26,6 +26,15 @@ from ._dtype import (
     uint8,
 )
 from ._tensor import Size, Tensor
+from ._memory_format import (  # noqa: F401
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    layout,
+    memory_format,
+    preserve_format,
+    strided,
+)
 from . import _tensor_methods  # noqa: F401 - binds methods onto Tensor
 from .autograd.grad_mode import (
     enable_grad,

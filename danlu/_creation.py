@@ -10,6 +10,7 @@ import numpy as np
 from . import _backend as B
 from . import _dtype as D
 from ._tensor import Tensor
+from . import _memory_format as _MF
 
 
 def _infer_dtype(data) -> D.dtype:
@@ -164,7 +165,13 @@ def ones(*size, dtype=None, device=None, requires_grad=False, out=None, **kw) ->
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=None, out=None, **kw) -> Tensor:
-    return _finish(_xp(device).empty(_sz(_kw_size("empty", size, kw)), _dt(dtype).np), None, requires_grad)
+    """Uninitialised; ``memory_format`` contiguous_format (default) / channels_last(_3d) sets the
+    strides as torch's."""
+    shape, xp = _sz(_kw_size("empty", size, kw)), _xp(device)
+    if memory_format is None:
+        return _finish(xp.empty(shape, _dt(dtype).np), None, requires_grad)
+    arr = _MF.empty_as(xp, shape, _dt(dtype).np, _MF.check("empty", memory_format, False))
+    return _finish(arr, None, requires_grad)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -184,8 +191,11 @@ def _like(kind):
         dt = dtype if dtype is not None else input.dtype
         dev = device if device is not None else input.device
         if kind == "full":
-            return full(input.shape, args[0], dtype=dt, device=dev, requires_grad=requires_grad)
-        return globals()[kind](input.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+            r = full(input.shape, args[0], dtype=dt, device=dev)
+        else:
+            r = globals()[kind](input.shape, dtype=dt, device=dev)
+        r._data = _MF.like(r._data, input._data, memory_format)  # default: preserve_format
+        return r.requires_grad_(requires_grad) if requires_grad else r
 
     fn.__name__ = kind + "_like"
     return fn
@@ -282,7 +292,7 @@ def numel(input) -> int:
 
 
 def clone(input, *, memory_format=None) -> Tensor:
-    return input.clone()
+    return input.clone(memory_format=memory_format)
 
 
 def complex(*a, **k):  # pragma: no cover - torch has it; danlu does not do complex numbers

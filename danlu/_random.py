@@ -140,20 +140,31 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     return _finish(_rng(generator).permutation(int(n)), dtype or D.int64, device, requires_grad)
 
 
-def rand_like(input, *, dtype=None, device=None, requires_grad=False, generator=None):
-    return rand(input.shape, dtype=dtype or input.dtype, device=device or input.device,
-                requires_grad=requires_grad, generator=generator)
+def _laid_like(r, input, memory_format, requires_grad):
+    from . import _memory_format as MF
+
+    r._data = MF.like(r._data, input._data, memory_format)  # default: preserve_format
+    return r.requires_grad_(True) if requires_grad else r
 
 
-def randn_like(input, *, dtype=None, device=None, requires_grad=False, generator=None):
-    return randn(input.shape, dtype=dtype or input.dtype, device=device or input.device,
-                 requires_grad=requires_grad, generator=generator)
+def rand_like(input, *, dtype=None, device=None, requires_grad=False, generator=None,
+              memory_format=None):
+    return _laid_like(rand(input.shape, dtype=dtype or input.dtype, device=device or input.device,
+                           generator=generator), input, memory_format, requires_grad)
 
 
-def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False):
+def randn_like(input, *, dtype=None, device=None, requires_grad=False, generator=None,
+               memory_format=None):
+    return _laid_like(randn(input.shape, dtype=dtype or input.dtype, device=device or input.device,
+                            generator=generator), input, memory_format, requires_grad)
+
+
+def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False,
+                 memory_format=None):
     if high is None:
         low, high = 0, low
-    return randint(low, high, input.shape, dtype=dtype or input.dtype, device=device or input.device)
+    return _laid_like(randint(low, high, input.shape, dtype=dtype or input.dtype,
+                              device=device or input.device), input, memory_format, False)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,

@@ -9,6 +9,7 @@ from . import _dtype as D
 from .autograd import function as _function
 from .autograd.grad_mode import GradMode
 from ._ops import _util as _U
+from . import _memory_format as _MF
 
 _ndarray = _np.ndarray
 
@@ -121,7 +122,15 @@ class Tensor:
         return st if dim is None else st[_U.norm_dim(dim, self.ndim)]
 
     def is_contiguous(self, memory_format=None) -> bool:
-        return bool(self._data.flags.c_contiguous)
+        """Row-major contiguity, or (``memory_format=channels_last(_3d)``) torch's strides of
+        that format, size-1 dims ignored."""
+        if memory_format is None:
+            return bool(self._data.flags.c_contiguous)
+        return _MF.is_contiguous_as(self._data, _MF.check("is_contiguous", memory_format, False))
+
+    @property
+    def layout(self):
+        return _MF.strided
 
     def data_ptr(self) -> int:
         return int(self._data.__array_interface__["data"][0]) if isinstance(self._data, _ndarray) \
@@ -369,6 +378,7 @@ class Tensor:
         device = kwargs.pop("device", None)
         copy = kwargs.pop("copy", False)
         kwargs.pop("non_blocking", None)
+        fmt = _MF.check("to", kwargs.pop("memory_format", None))
         for a in args:
             if isinstance(a, D.dtype):
                 dtype = a
@@ -389,6 +399,11 @@ class Tensor:
             dtype = D.to_dtype(dtype)
             if dtype.np != r._data.dtype:
                 r = _Cast.apply(r, dt=dtype)
+        if fmt is not _MF.preserve_format and (r is not self or _MF.suggest(self._data) is not fmt):
+            r = _Clone.apply(r, fmt=fmt, mode="to")
+        elif r is not self and not (r._data.ndim < 2 or _MF._elem_strides(r._data)
+                                    == _MF._elem_strides(self._data)):
+            r = _Clone.apply(r, src=self._data, mode="to")
         if copy and r is self:
             r = self.clone()
         return r
@@ -442,12 +457,23 @@ class Tensor:
                        if not isinstance(device, (str, B.device)) else device)
 
     def clone(self, *, memory_format=None) -> "Tensor":
-        return _Clone.apply(self)
+        """A copy; ``memory_format`` (default preserve_format) sets its strides as torch's."""
+        return _Clone.apply(self, fmt=_MF.check("clone", memory_format))
 
     def contiguous(self, memory_format=None) -> "Tensor":
-        if self._data.flags.c_contiguous:
+        """Self when already contiguous in ``memory_format`` (default contiguous_format), else a
+        copy laid out so."""
+        fmt = _MF.contiguous_format if memory_format is None else _MF.check("contiguous", memory_format)
+        if fmt is _MF.contiguous_format:
+            if self._data.flags.c_contiguous:
+                return self
+        elif fmt is _MF.preserve_format:
+            if self._data.flags.c_contiguous:
+                return self
+            raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
+        elif _MF.is_contiguous_as(self._data, fmt):
             return self
-        return _Clone.apply(self)
+        return _Clone.apply(self, fmt=fmt)
 
     # -- in-place machinery ------------------------------------------------------------
     def _check_inplace(self) -> None:
@@ -606,8 +632,14 @@ class _Clone(Op):
     torch_name = "CloneBackward0"
 
     @staticmethod
-    def forward(ctx, a):
-        return a.copy()
+    def forward(ctx, a, fmt=None, mode="clone", src=None):
+        if src is not None:  # to(): the source's strides carried to the converted copy
+            out = _MF.empty_like_array(src, _MF.preserve_format, dtype=a.dtype, mode=mode)
+            out[...] = a
+            return out
+        if fmt is None or fmt is _MF.contiguous_format:
+            return a.copy()
+        return _MF.copy_as(a, fmt, mode)
 
     @staticmethod
     def backward(ctx, g):
@@ -619,3 +651,4 @@ _U.Tensor = Tensor
 from ._ops import elementwise as _E  # noqa: E402
 
 _E._Tensor = Tensor
+_MF.bind_tensor_methods(Tensor)

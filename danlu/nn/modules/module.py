@@ -484,7 +484,9 @@ class Module:
                 g.zero_()
 
     def share_memory(self) -> "Module":
-        return self
+        """``share_memory_()`` on every parameter and buffer (a flag in danlu: no worker
+        processes to share with)."""
+        return self._apply(lambda t: t.share_memory_())
 
     # ------------------------------------------------------------------ conversion
     def apply(self, fn: Callable[["Module"], None]) -> "Module":
@@ -523,7 +525,7 @@ class Module:
         dtype = kwargs.pop("dtype", None)
         device = kwargs.pop("device", None)
         kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
+        fmt = kwargs.pop("memory_format", None)
         if kwargs:
             raise TypeError(f"to() received an invalid combination of arguments: {sorted(kwargs)}")
         for a in args:
@@ -548,6 +550,8 @@ class Module:
                 r = r.to(dev)
             if dtype is not None and r.is_floating_point():
                 r = r.to(dtype)
+            if fmt is not None and r.dim() in (4, 5):  # as torch: only 4-D / 5-D tensors
+                r = r.to(memory_format=fmt)
             return r
 
         return self._apply(convert)
