@@ -393,3 +393,13 @@ from ._ops.lowrank import pca_lowrank, svd_lowrank  # noqa: E402,F401
 from ._compile import *  # noqa: E402,F401,F403
 
 from ._legacy import *  # noqa: E402,F401,F403 - FloatTensor, LongTensor, ... (legacy constructors)
+
+# automatic mixed precision (torch.amp, torch.autocast; torch.cpu / torch.cuda.amp aliases)
+from . import amp, cpu  # noqa: E402,F401
+from .amp import GradScaler  # noqa: E402,F401
+from .amp.autocast_mode import (  # noqa: E402,F401
+    autocast, get_autocast_dtype, is_autocast_available, is_autocast_enabled,
+    set_autocast_dtype, set_autocast_enabled, is_autocast_cache_enabled,
+    set_autocast_cache_enabled, clear_autocast_cache, autocast_increment_nesting,
+    autocast_decrement_nesting,
+)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .. import _backend as B
+from . import amp  # noqa: F401 - danlu.cuda.amp (deprecated aliases of danlu.amp)
 
 
 def is_available() -> bool:
