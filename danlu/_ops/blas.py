@@ -5,6 +5,7 @@ from .._backend import xp_of
 from ..autograd.function import Op
 from . import _util as U
 from .shape import Reshape
+from ..amp import _state as _amp
 
 
 class MatMul(Op):
@@ -76,6 +77,7 @@ def _prep(a, b):
 
 def matmul(input, other, *, out=None):
     """torch.matmul: 1-D operands are promoted to matrices and the added dim removed after."""
+    input, other = _amp.lower(input, other)
     return _matmul(input, other, out, _BatchedMatMul)
 
 
@@ -135,7 +137,9 @@ def mm(input, mat2, *, out=None):
         raise RuntimeError("self must be a matrix")
     if mat2.ndim != 2:
         raise RuntimeError("mat2 must be a matrix")
-    return matmul(input, mat2, out=out)
+    if out is None:
+        input, mat2 = _amp.lower(input, mat2)
+    return _matmul(input, mat2, out, _BatchedMatMul)
 
 
 def bmm(input, mat2, *, out=None):
@@ -147,6 +151,8 @@ def bmm(input, mat2, *, out=None):
         raise RuntimeError(
             f"Expected size for first two dimensions of batch2 tensor to be: "
             f"[{input.shape[0]}, {input.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
+    if out is None:
+        input, mat2 = _amp.lower(input, mat2)
     return _matmul(input, mat2, out, _Bmm)
 
 
@@ -154,7 +160,7 @@ def mv(input, vec):
     if input.ndim != 2 or vec.ndim != 1:
         raise RuntimeError("vector + matrix @ vector expected, got "
                            f"{input.ndim}, {input.ndim}, {vec.ndim}")
-    return matmul(input, vec)
+    return _matmul(input, vec, None, _BatchedMatMul)  # not autocast (torch)
 
 
 def dot(input, other):
@@ -165,7 +171,7 @@ def dot(input, other):
         raise RuntimeError(
             "dot : expected both vectors to have same dtype, but found "
             f"{input.dtype.name.capitalize()} and {other.dtype.name.capitalize()}")
-    return matmul(input, other)
+    return _matmul(input, other, None, _BatchedMatMul)  # not autocast (torch)
 
 
 vdot = dot
@@ -188,6 +194,7 @@ ger = outer
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat1 @ mat2)``."""
+    input, mat1, mat2 = _amp.lower(input, mat1, mat2)
     p = mm(mat1, mat2)
     if alpha != 1:
         p = p * alpha
@@ -202,11 +209,13 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    input, batch1, batch2 = _amp.lower(input, batch1, batch2)
     p = bmm(batch1, batch2)
     return (input * beta if beta != 1 else input) + (p * alpha if alpha != 1 else p)
 
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    input, batch1, batch2 = _amp.lower(input, batch1, batch2)
     p = bmm(batch1, batch2).sum(0)
     return (input * beta if beta != 1 else input) + (p * alpha if alpha != 1 else p)
 
@@ -322,7 +331,7 @@ def einsum(equation, *operands):
         eq = ins + "->" + out
     if "..." in eq:
         eq = _expand_ellipsis(eq, operands)
-    ts = list(operands)
+    ts = list(_amp.lower(*operands))
     dt = U.result_dtype(*ts)
     ts = [t.to(dt) if t.dtype is not dt else t for t in ts]
     return _einsum_op(len(ts)).apply(*ts, eq=eq)

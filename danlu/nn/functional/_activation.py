@@ -8,6 +8,7 @@ from ..._ops import elementwise as E
 from ..._ops import nn_ops as N
 from ..._ops._util import norm_dim
 from ..._tensor import Tensor
+from ...amp import _state as _amp
 
 __all__ = [
     "threshold", "threshold_", "relu", "relu_", "relu6", "hardtanh", "hardtanh_", "elu", "elu_",
@@ -146,6 +147,7 @@ def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """``x if x > 0 else w * x`` with one learnable slope per channel (dim 1) or one shared."""
     _check(input, "prelu")
+    input, weight = _amp.lower(input, weight)
     n = weight.numel()
     ch = input.shape[1] if input.ndim >= 2 else 1
     if n != 1 and n != ch:

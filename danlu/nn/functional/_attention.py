@@ -25,8 +25,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
     """``softmax(Q K^T * scale + bias) V`` over (..., L, E), (..., S, E), (..., S, Ev).
 
     ``attn_mask``: bool (True = attend) or float (added); ``is_causal``: lower-triangular mask."""
+    from ...amp import _state as _amp
     from ._dropout import dropout
 
+    query, key, value, attn_mask = _amp.lower(query, key, value, attn_mask)
     L, S = query.shape[-2], key.shape[-2]
     if is_causal and attn_mask is not None:
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when "

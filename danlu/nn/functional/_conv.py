@@ -9,6 +9,7 @@ import math
 
 from ..._ops import _util as U
 from ..._ops.conv import ConvNd, ConvTransposeNd, Fold, Unfold
+from ...amp import _state as _amp
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
            "unfold", "fold"]
@@ -81,6 +82,7 @@ def _same_pad(k, dilation):
 
 
 def _conv(input, weight, bias, stride, padding, dilation, groups, nd: int, name: str):
+    input, weight, bias = _amp.lower(input, weight, bias)
     input, unbatched = _check_common(input, weight, bias, nd, name, False)
     stride = _tup(stride, nd, "stride")
     dilation = _tup(dilation, nd, "dilation")
@@ -144,6 +146,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 def _conv_t(input, weight, bias, stride, padding, output_padding, groups, dilation, nd: int, name: str):
+    input, weight, bias = _amp.lower(input, weight, bias)
     input, unbatched = _check_common(input, weight, bias, nd, name, True)
     stride = _tup(stride, nd, "stride")
     dilation = _tup(dilation, nd, "dilation")

@@ -8,6 +8,7 @@ from ..._ops.blas import _VecMat
 from ..._ops.shape import Reshape
 from ...autograd.function import Op
 from ...autograd.grad_mode import no_grad
+from ...amp import _state as _amp
 
 __all__ = ["linear", "bilinear", "embedding", "embedding_bag", "one_hot"]
 
@@ -60,6 +61,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if not isinstance(input, Tensor):
         raise TypeError(f"linear(): argument 'input' (position 1) must be Tensor, not "
                         f"{type(input).__name__}")
+    input, weight, bias = _amp.lower(input, weight, bias)
     if weight.ndim != 2 or input.ndim == 0:
         from ..._ops.blas import matmul
 

@@ -10,6 +10,7 @@ from ..._ops import elementwise as E
 from ..._ops import nn_ops as N
 from ..._ops.norms import vector_norm
 from ..._tensor import Tensor
+from ...amp._state import fp32 as _amp_fp32
 from ._activation import logsigmoid, softplus
 
 __all__ = [
@@ -688,3 +689,13 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
     n = input.shape[0]
     ij = triu_indices(n, n, 1, device=input.device)
     return vector_norm(input[ij[0]] - input[ij[1]], p, 1)
+
+
+# autocast: torch's CPU "fp32" list -- these losses run float16 inputs in float32
+for _n in ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
+           "binary_cross_entropy", "binary_cross_entropy_with_logits", "soft_margin_loss",
+           "multilabel_soft_margin_loss", "hinge_embedding_loss", "multi_margin_loss",
+           "multilabel_margin_loss", "margin_ranking_loss", "cosine_embedding_loss",
+           "triplet_margin_loss", "kl_div", "poisson_nll_loss", "ctc_loss"):
+    globals()[_n] = _amp_fp32(globals()[_n])
+del _n
