@@ -23,17 +23,18 @@ def _numerical_jacobian(fn, inputs, eps):
         if not (isinstance(inp, Tensor) and inp._rg):
             jac.append(None)
             continue
-        flat = inp._data.reshape(-1)  # a view: perturb in place
-        cols = []
-        for k in range(flat.size):
-            orig = flat[k].item()
-            flat[k] = orig + eps
+        data = inp._data  # perturbed in place, element by element in row-major order (any strides:
+        cols = []         # a reshape(-1) of a non-contiguous input would be a copy)
+        for k in range(data.size):
+            idx = np.unravel_index(k, data.shape)
+            orig = data[idx].item()
+            data[idx] = orig + eps
             with no_grad():
                 plus = _flat_out(fn(*inputs))
-            flat[k] = orig - eps
+            data[idx] = orig - eps
             with no_grad():
                 minus = _flat_out(fn(*inputs))
-            flat[k] = orig
+            data[idx] = orig
             cols.append((plus - minus) / (2 * eps))
         jac.append(np.stack(cols, axis=1) if cols else np.zeros((0, 0)))
     return jac
@@ -60,7 +61,7 @@ def _analytic_jacobian(fn, inputs):
     for oi, o in enumerate(out):
         for k in range(o.numel()):
             go = [_creation.zeros_like(x) for x in out]
-            go[oi].reshape(-1)._data[k] = 1.0
+            go[oi]._data[np.unravel_index(k, tuple(o.shape))] = 1.0  # any strides (zeros_like keeps them)
             if not o._rg:
                 row += 1
                 continue

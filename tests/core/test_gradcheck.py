@@ -159,3 +159,12 @@ def test_gradcheck_reports_worst_element():
     with pytest.raises(RuntimeError, match=r"worst element .*analytic .* vs numeric"):
         gradcheck(Bad.apply, (x,))
     assert gradcheck(Bad.apply, (x,), raise_exception=False) is False
+
+
+def test_gradcheck_with_non_contiguous_inputs_and_outputs():
+    """Perturbations and unit output gradients are written element-wise, whatever the strides
+    (a reshape(-1) of a transposed tensor would be a copy and the writes would be lost)."""
+    x = danlu.randn(3, 4, dtype=danlu.float64).t().detach().requires_grad_()
+    assert not x.is_contiguous()
+    assert danlu.autograd.gradcheck(lambda a: (a.sin() * 2).movedim(0, 1), (x,))
+    assert danlu.autograd.gradgradcheck(lambda a: a.exp().t(), (x,))
