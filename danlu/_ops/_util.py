@@ -165,3 +165,13 @@ def norm_dims(dim, ndim: int) -> tuple:
     if ndim == 0:
         return ()
     return tuple(sorted(dims)) if dims else tuple(range(ndim))
+
+
+def gemm_acc(a, b):
+    """``a @ b`` on raw arrays; float16 operands are multiplied in float32 and the float32 product
+    is returned, so a following bias add rounds to float16 only once (torch's CPU half GEMM
+    accumulates in float32 and rounds ``a @ b + bias`` once). Cast the result back afterwards."""
+    xp = xp_of(a)
+    if a.dtype == xp.float16:
+        return a.astype(xp.float32) @ b.astype(xp.float32)
+    return a @ b

@@ -23,6 +23,7 @@ import math
 from .._backend import xp_of
 from ..autograd.function import Op
 from . import _conv_kernels as _kern
+from . import _util as U
 
 
 # Keep a forward's columns for the weight gradient only up to this size: caching saves one
@@ -229,7 +230,9 @@ class ConvNd(Op):
         # chunked unless the full columns are to be cached for the weight gradient (there the
         # one big im2col + GEMM measured as fast, and backward saves an im2col)
         cache = ctx.needs_input_grad[1] and x.shape[1] * math.prod(k) * n * L * x.itemsize <= CACHE_COLS_BYTES
-        kern = _fast(x, k) if groups == 1 and CHUNK_BYTES and not cache else None
+        # float16: the unchunked path, whose GEMM and bias add run in float32 with one rounding
+        half = x.dtype == xp.float16
+        kern = _fast(x, k) if groups == 1 and CHUNK_BYTES and not cache and not half else None
         if kern is not None:
             y, _ = _conv_forward_chunked(kern, x, w.reshape(o, -1), k, stride, dil, pad, osp, False)
             if b:
@@ -239,11 +242,12 @@ class ConvNd(Op):
             return y.reshape((n, o) + osp)
         cols = im2col(x, k, stride, dil, pad, osp, knl=True)  # (C*K, N*L)
         if groups == 1:
-            y = w.reshape(o, -1) @ cols  # (O, N*L): one GEMM for the batch
+            y = U.gemm_acc(w.reshape(o, -1), cols)  # (O, N*L): one GEMM for the batch
         else:
-            y = xp.matmul(w.reshape(groups, o // groups, -1), cols.reshape(groups, -1, n * L)).reshape(o, n * L)
+            y = U.gemm_acc(w.reshape(groups, o // groups, -1), cols.reshape(groups, -1, n * L)).reshape(o, n * L)
         if b:
             y += b[0].reshape(o, 1)
+        y = y.astype(x.dtype, copy=False)
         y = y.reshape(o, n, L)
         y = (y.reshape(n, o, L) if n == 1 else xp.ascontiguousarray(y.transpose(1, 0, 2))).reshape((n, o) + osp)
         if ctx.needs_input_grad[1] and cols.nbytes <= CACHE_COLS_BYTES:

@@ -280,3 +280,34 @@ def test_amp_training_loop_matches_torch():
         ds.update()
         ts.update()
         assert ds.get_scale() == ts.get_scale()
+
+
+@pytest.mark.parametrize("case", ["linear", "linear3d", "conv1d", "conv2d", "conv2d_groups"])
+@pytest.mark.parametrize("autocast", [True, False])
+def test_half_gemm_with_bias_rounds_once(case, autocast):
+    """torch's CPU float16 linear / conv accumulate ``x W^T + b`` in float32 and round once, so
+    outputs agree to 1 float16 ulp (a float32 summation-order tie can flip the last bit; a float16
+    product rounded before the bias add was up to 17 ulp off after cancellation)."""
+    rng = np.random.default_rng(5)
+    shapes, kw = {
+        "linear": ([(20, 64), (8, 64), (8,)], {}),
+        "linear3d": ([(4, 5, 64), (8, 64), (8,)], {}),
+        "conv1d": ([(2, 4, 9), (6, 4, 3), (6,)], {}),
+        "conv2d": ([(2, 4, 7, 7), (6, 4, 3, 3), (6,)], {"padding": 1}),
+        "conv2d_groups": ([(2, 4, 7, 7), (6, 2, 3, 3), (6,)], {"groups": 2}),
+    }[case]
+    arrs = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    name = "linear" if case.startswith("linear") else case[:6]
+
+    def run(lib, F):
+        ts = [lib.from_numpy(a.copy()) for a in arrs]
+        if autocast:
+            with lib.autocast("cpu", dtype=lib.float16):
+                return getattr(F, name)(*ts, **kw)
+        return getattr(F, name)(*[t.half() for t in ts], **kw)
+
+    d, t = run(danlu, DF), run(torch, TF)
+    assert d.dtype == danlu.float16 and t.dtype == torch.float16
+    dn, tn = d.numpy().astype(np.float64), t.numpy()
+    ulp = np.spacing(np.abs(tn)).astype(np.float64)
+    assert np.all(np.abs(dn - tn) <= ulp), np.max(np.abs(dn - tn) / ulp)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from ... import _dtype as D
 from ..._backend import xp_of
 from ..._tensor import Tensor
+from ..._ops import _util as U
 from ..._ops.blas import _VecMat
 from ..._ops.shape import Reshape
 from ...autograd.function import Op
@@ -35,9 +36,10 @@ class Linear(Op):
             ("ViewBackward0" if b is not None else "UnsafeViewBackward0")
         lead = x.shape[:-1]
         x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
-        out = x2 @ w.T
+        out = U.gemm_acc(x2, w.T)  # float16: product and bias in float32, one rounding
         if b is not None:
             out += b
+        out = out.astype(x.dtype, copy=False)
         return out.reshape(lead + (w.shape[0],)) if x.ndim != 2 else out
 
     @staticmethod
