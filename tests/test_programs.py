@@ -96,7 +96,7 @@ def run_program(source: str, lib: str, tmp_path) -> list:
     return reports
 
 
-def _same(got, want, where: str) -> None:
+def _same(got, want, where: str, rtol: float = RTOL, atol: float = ATOL) -> None:
     if isinstance(want, tuple) and want and want[0] == "tensor":
         assert isinstance(got, tuple) and got and got[0] == "tensor", f"{where}: {got!r} vs tensor"
         _, gdt, gshape, garr = got
@@ -104,40 +104,41 @@ def _same(got, want, where: str) -> None:
         assert gdt == wdt, f"{where}: dtype {gdt} != torch {wdt}"
         assert gshape == wshape, f"{where}: shape {gshape} != torch {wshape}"
         if warr.dtype.kind in "fc":
-            np.testing.assert_allclose(garr, warr, rtol=RTOL, atol=ATOL, equal_nan=True,
+            np.testing.assert_allclose(garr, warr, rtol=rtol, atol=atol, equal_nan=True,
                                        err_msg=where)
         else:
             np.testing.assert_array_equal(garr, warr, err_msg=where)
         return
     if isinstance(want, tuple) and want and want[0] == "ndarray":
         assert isinstance(got, tuple) and got[:3] == want[:3], f"{where}: {got[:3]} != {want[:3]}"
-        np.testing.assert_allclose(got[3], want[3], rtol=RTOL, atol=ATOL, err_msg=where)
+        np.testing.assert_allclose(got[3], want[3], rtol=rtol, atol=atol, err_msg=where)
         return
     assert type(got) is type(want), f"{where}: type {type(got).__name__} != torch {type(want).__name__}" \
         f" ({got!r} vs {want!r})"
     if isinstance(want, dict):
         assert list(got) == list(want), f"{where}: keys {list(got)} != torch {list(want)}"
         for k in want:
-            _same(got[k], want[k], f"{where}[{k!r}]")
+            _same(got[k], want[k], f"{where}[{k!r}]", rtol, atol)
     elif isinstance(want, (list, tuple)):
         assert len(got) == len(want), f"{where}: length {len(got)} != torch {len(want)}"
         for i, (g, w) in enumerate(zip(got, want)):
-            _same(g, w, f"{where}[{i}]")
+            _same(g, w, f"{where}[{i}]", rtol, atol)
     elif isinstance(want, float):
-        assert math.isclose(got, want, rel_tol=RTOL, abs_tol=ATOL) or (
+        assert math.isclose(got, want, rel_tol=rtol, abs_tol=atol) or (
             math.isnan(got) and math.isnan(want)), f"{where}: {got!r} != torch {want!r}"
     else:
         assert got == want, f"{where}:\n{got!r}\n!= torch\n{want!r}"
 
 
-def check_program(source: str, tmp_path) -> None:
+def check_program(source: str, tmp_path, rtol: float = RTOL, atol: float = ATOL) -> None:
+    """Run ``source`` under torch and danlu; every report must agree (floats to ``rtol``/``atol``)."""
     want = run_program(source, "torch", tmp_path)
     got = run_program(source, "danlu", tmp_path)
     names_w = [n for n, _ in want]
     names_g = [n for n, _ in got]
     assert names_g == names_w, f"report sequence differs:\n{names_g}\n!= torch\n{names_w}"
     for i, ((name, g), (_, w)) in enumerate(zip(got, want)):
-        _same(g, w, f"report #{i} {name!r}")
+        _same(g, w, f"report #{i} {name!r}", rtol, atol)
     assert len(want) > 1, "the program reported nothing"
 
 
