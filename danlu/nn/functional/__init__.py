@@ -9,3 +9,4 @@ from ._linear import *  # noqa: F401,F403
 from ._padding import *  # noqa: F401,F403
 from ._vision import *  # noqa: F401,F403
 from ._attention import *  # noqa: F401,F403
+from ._fractional import *  # noqa: F401,F403

@@ -19,3 +19,4 @@ from .lazy import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
 from .transformer import *  # noqa: F401,F403
 from .adaptive import *  # noqa: F401,F403
+from .fractional_pool import *  # noqa: F401,F403
