@@ -403,3 +403,7 @@ from .amp.autocast_mode import (  # noqa: E402,F401
     set_autocast_cache_enabled, clear_autocast_cache, autocast_increment_nesting,
     autocast_decrement_nesting,
 )
+
+# top-level ATen entry points: conv_tbc, ctc_loss (int reduction), SyncBatchNorm blocks, deprecated autocast
+from ._aten_extras import *  # noqa: E402,F401,F403
+from . import _tensor_flags  # noqa: E402,F401

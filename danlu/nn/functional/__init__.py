@@ -10,3 +10,4 @@ from ._padding import *  # noqa: F401,F403
 from ._vision import *  # noqa: F401,F403
 from ._attention import *  # noqa: F401,F403
 from ._fractional import *  # noqa: F401,F403
+from ..._aten_extras import conv_tbc  # noqa: F401,E402
