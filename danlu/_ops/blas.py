@@ -1,6 +1,7 @@
 """Matrix products: matmul (batched, broadcast), mm, bmm, mv, dot, outer, addmm, einsum."""
 from __future__ import annotations
 
+from .. import _dtype as D
 from .._backend import xp_of
 from ..autograd.function import Op
 from . import _util as U
@@ -192,9 +193,21 @@ def outer(input, vec2):
 ger = outer
 
 
+def _half_once(fn, input, a, b, beta, alpha):
+    """float16 operands: torch's CPU kernels evaluate ``beta * input + alpha * (a b)`` in float32 and
+    round once; the same here (differentiable casts, so gradients come back in float16).  None for
+    other dtypes."""
+    if input.dtype is not D.float16 or a.dtype is not D.float16 or b.dtype is not D.float16:
+        return None
+    return fn(input.float(), a.float(), b.float(), beta=beta, alpha=alpha).half()
+
+
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat1 @ mat2)``."""
     input, mat1, mat2 = _amp.lower(input, mat1, mat2)
+    r = _half_once(addmm, input, mat1, mat2, beta, alpha)
+    if r is not None:
+        return r
     p = mm(mat1, mat2)
     if alpha != 1:
         p = p * alpha
@@ -204,18 +217,27 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1):
+    r = _half_once(addmv, input, mat, vec, beta, alpha)
+    if r is not None:
+        return r
     p = mv(mat, vec)
     return (input * beta if beta != 1 else input) + (p * alpha if alpha != 1 else p)
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     input, batch1, batch2 = _amp.lower(input, batch1, batch2)
+    r = _half_once(baddbmm, input, batch1, batch2, beta, alpha)
+    if r is not None:
+        return r
     p = bmm(batch1, batch2)
     return (input * beta if beta != 1 else input) + (p * alpha if alpha != 1 else p)
 
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     input, batch1, batch2 = _amp.lower(input, batch1, batch2)
+    r = _half_once(addbmm, input, batch1, batch2, beta, alpha)
+    if r is not None:
+        return r
     p = bmm(batch1, batch2).sum(0)
     return (input * beta if beta != 1 else input) + (p * alpha if alpha != 1 else p)
 

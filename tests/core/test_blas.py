@@ -96,3 +96,26 @@ def test_matmul_errors_match_torch():
 def test_matmul_dtype_mismatch_error():
     with pytest.raises(RuntimeError, match="expected (m1 and m2|both vectors|mat1 and mat2) to have the same dtype"):
         danlu.zeros(2, 3) @ danlu.zeros(3, 2, dtype=danlu.float64)
+
+
+@pytest.mark.parametrize("name", ["addmm", "baddbmm", "addbmm", "addmv"])
+def test_half_fused_products_round_once_like_torch(name):
+    """float16: beta*input + alpha*(a b) in float32, rounded once (torch's CPU kernels); at most one
+    ulp from torch (summation order), gradients in float16."""
+    r = np.random.default_rng(5)
+    i, a, b = (r.standard_normal(s).astype(np.float16) for s in [(16, 8), (16, 32), (32, 8)])
+    fns = {"addmm": lambda L, i, a, b: L.addmm(i, a, b, beta=0.5, alpha=2.0),
+           "baddbmm": lambda L, i, a, b: L.baddbmm(i.expand(2, 16, 8), a.expand(2, 16, 32), b.expand(2, 32, 8),
+                                                    beta=0.5, alpha=2.0),
+           "addbmm": lambda L, i, a, b: L.addbmm(i, a.expand(2, 16, 32), b.expand(2, 32, 8), beta=0.5, alpha=2.0),
+           "addmv": lambda L, i, a, b: L.addmv(i[:, 0], a, b[:, 0], beta=0.5, alpha=2.0)}
+    outs = []
+    for L in (torch, danlu):
+        ts = [L.from_numpy(x.copy()).requires_grad_() for x in (i, a, b)]
+        y = fns[name](L, *ts)
+        y.float().sum().backward()
+        outs.append((y.detach().float().numpy(), [t.grad for t in ts]))
+    (t, tg), (d, dg) = outs
+    ulp = np.spacing(np.abs(t).astype(np.float16)).astype(np.float32)
+    assert (np.abs(t - d) <= ulp).all()
+    assert all(g.dtype is danlu.float16 for g in dg)
