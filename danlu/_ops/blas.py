@@ -199,7 +199,8 @@ def _half_once(fn, input, a, b, beta, alpha):
     other dtypes."""
     if input.dtype is not D.float16 or a.dtype is not D.float16 or b.dtype is not D.float16:
         return None
-    return fn(input.float(), a.float(), b.float(), beta=beta, alpha=alpha).half()
+    with _amp.suspended():  # the float32 inner call must not be lowered to float16 again
+        return fn(input.float(), a.float(), b.float(), beta=beta, alpha=alpha).half()
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):

@@ -8,6 +8,8 @@ cast is an ordinary differentiable ``.to``, so gradients flow back in the origin
 """
 from __future__ import annotations
 
+import contextlib
+
 import functools
 from typing import Any, Callable
 
@@ -55,6 +57,20 @@ def _cast_to(a: Any, dt) -> Any:
     if isinstance(a, (list, tuple)):
         return type(a)(_cast_to(v, dt) for v in a)
     return a
+
+
+@contextlib.contextmanager
+def suspended():
+    """Autocast off on every device inside the block (for an op that has already lowered its
+    inputs and computes internally in float32), restored after."""
+    saved, saved_any = dict(_enabled), _any[0]
+    _enabled.update(dict.fromkeys(_enabled, False))
+    _any[0] = False
+    try:
+        yield
+    finally:
+        _enabled.update(saved)
+        _any[0] = saved_any
 
 
 def lower(*args: Any) -> tuple:
