@@ -82,14 +82,24 @@ def matmul(input, other, *, out=None):
     return _matmul(input, other, out, _BatchedMatMul)
 
 
+def _tn(dt) -> str:
+    """torch's C scalar-type name of ``dt`` ('Float', 'Double', 'Long', ...)."""
+    from .._tensor import _tn as tn
+
+    try:
+        return tn(dt)
+    except KeyError:
+        return dt.name
+
+
 def _matmul(input, other, out, batched):
     """``matmul`` whose case with an operand of more than 2 dims is the op ``batched``."""
     if not isinstance(input, U.Tensor) or not isinstance(other, U.Tensor):
         raise TypeError("matmul(): argument 'other' (position 2) must be Tensor")
     if input._data.dtype != other._data.dtype:
         raise RuntimeError(
-            f"expected m1 and m2 to have the same dtype, but got: {input.dtype.name.replace('float32','float')} "
-            f"!= {other.dtype.name.replace('float32','float')}"
+            f"expected m1 and m2 to have the same dtype, but got: {_tn(input.dtype).lower()} "
+            f"!= {_tn(other.dtype).lower()}"
         )
     U.same_device(input, other)
     a, b = input, other
@@ -171,7 +181,7 @@ def dot(input, other):
     if input.dtype is not other.dtype:
         raise RuntimeError(
             "dot : expected both vectors to have same dtype, but found "
-            f"{input.dtype.name.capitalize()} and {other.dtype.name.capitalize()}")
+            f"{_tn(input.dtype)} and {_tn(other.dtype)}")
     return _matmul(input, other, None, _BatchedMatMul)  # not autocast (torch)
 
 
