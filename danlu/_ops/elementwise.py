@@ -1079,8 +1079,12 @@ class MaskedFill(Op):
 def masked_fill(input, mask, value):
     """Write ``value`` where ``mask`` is True (mask broadcast to the input's shape)."""
     if not isinstance(mask, U.Tensor) or mask.dtype is not D.bool_:
+        dt = getattr(mask, "dtype", None)
+        cname = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int",
+                 "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+                 "float16": "c10::Half", "bfloat16": "c10::BFloat16"}
         raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
-                           f"{getattr(mask, 'dtype', type(mask).__name__)}")
+                           f"{cname.get(dt.name, dt.name) if dt is not None else type(mask).__name__}")
     if not isinstance(value, U.Tensor):
         value = U.Tensor._make(xp_of(input._data).asarray(value, dtype=input.dtype.np), None)
     elif value.ndim != 0:
@@ -1090,7 +1094,7 @@ def masked_fill(input, mask, value):
         )
     else:
         value = value.to(input.dtype)
-    shape = U.broadcast_shapes(input.shape, mask.shape)
+    shape = U.broadcast_shapes(mask.shape, input.shape)  # torch names the mask tensor a
     if shape != input.shape:
         input = input.expand(shape)
     if mask.shape != shape:

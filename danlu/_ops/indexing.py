@@ -380,8 +380,8 @@ def _pad_to(t, shape):
 
 
 def _check_index_tensor(index, name):
-    if not isinstance(index, U.Tensor) or index.dtype is not D.int64:
-        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+    if not isinstance(index, U.Tensor) or index.dtype not in (D.int64, D.int32):
+        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
 
 
 def _check_gather_index(index, shape, dim, name):
@@ -584,9 +584,14 @@ def scatter_zeros_along(g, idx, dim, keepdim, shape):
 
 def index_select(input, dim, index):
     """Entries of ``input`` at the 1-D ``index`` along ``dim``."""
+    if not isinstance(index, U.Tensor) or index.dtype not in (D.int64, D.int32):
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     if index.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
     d = norm_dim(dim, input.ndim)
+    n = input.shape[d] if input.ndim else 1
+    if index.numel() and (bool((index._data < 0).any()) or bool((index._data >= n).any())):
+        raise IndexError("index out of range in self")
     if input.ndim == 0:
         return input.reshape(1)[index.reshape(-1)].reshape(index.shape)
     key = (slice(None),) * d + (index.reshape(-1),)

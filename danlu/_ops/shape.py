@@ -57,7 +57,8 @@ def _infer_shape(shape, numel, src_shape):
         if not isinstance(s, int) and not hasattr(s, "__index__"):
             raise TypeError(f"reshape(): argument 'shape' must be tuple of ints, not {type(s).__name__}")
         if s < -1:
-            raise RuntimeError(f"invalid shape dimension {s}")
+            raise RuntimeError(f"invalid shape dimension {s} at index {shape.index(s)} of shape "
+                               f"{list(shape)}")
     known = math.prod(s for s in shape if s != -1)
     if neg:
         if known == 0 or numel % known:
@@ -328,7 +329,7 @@ def cat(tensors, dim=0, *, out=None):
 def _cat(tensors, dim, out, op):
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     for i, t_ in enumerate(tensors):
         if not isinstance(t_, U.Tensor):
             raise TypeError(
