@@ -180,6 +180,8 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
         return _finish(arr, ref.dtype, ref.device, False)
     if size is None:
         raise TypeError("normal() missing required argument 'size'")
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     arr = mean + std * g.standard_normal(tuple(size))
     return _finish(arr, dtype, device, requires_grad)
 

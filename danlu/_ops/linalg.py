@@ -678,6 +678,10 @@ def vecdot(x, y, *, dim=-1):
 def cross(input, other, *, dim=-1):
     """3-vector cross product along ``dim``."""
     d = U.norm_dim(dim, input.ndim)
+    lo = other.shape[d - input.ndim] if input.ndim - d <= other.ndim else 3
+    if input.shape[d] != 3 or lo != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {d} must have length 3. "
+                           f"Got {input.shape[d]} and {lo}")
     a0, a1, a2 = input.unbind(d)
     b0, b1, b2 = other.unbind(d)
     from .shape import stack

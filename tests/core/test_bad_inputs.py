@@ -733,10 +733,6 @@ XFAIL: dict[str, str] = {
                      "\"ones_like(): argument 'input' (position 1) must be Tensor, not list\"",
     "to_bad_dtype": "Tensor.to('float77') parses it as a device with another message than torch's "
                     "\"Invalid device string: 'float77'\"",
-    "cross_dim": "cross with dim of length 2 lets NumPy raise ValueError; torch RuntimeError "
-                 "'linalg.cross: inputs dimension 1 must have length 3. Got 2 and 2'",
-    "normal_std": "normal(mean, std<0, size) does not check std; torch RuntimeError "
-                  "'normal expects std >= 0.0, but found std -1'",
 }
 
 CASES = {k[2:]: v for k, v in dict(globals()).items() if k.startswith("c_")}
