@@ -5,6 +5,8 @@ is present.  Op code never imports numpy: it asks ``xp_of(array)`` for the names
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 try:  # pragma: no cover - exercised only where cupy is installed
@@ -27,6 +29,9 @@ ndarray = np.ndarray
 np.seterr(divide="ignore", invalid="ignore", over="ignore", under="ignore")
 
 
+_DEVICE_STRING = re.compile(r"[a-zA-Z_]+(:(0|[1-9][0-9]*))?")
+
+
 class device:
     """``danlu.device('cpu')``, ``danlu.device('cuda:0')``, ``danlu.device('cuda', 0)``."""
 
@@ -38,6 +43,8 @@ class device:
             return
         if not isinstance(type, str):
             raise TypeError(f"device() received an invalid combination of arguments: {type!r}")
+        if not _DEVICE_STRING.fullmatch(type):  # torch's grammar: letters, optionally ':<index>'
+            raise RuntimeError(f"Invalid device string: '{type}'")
         if ":" in type:
             type, idx = type.split(":", 1)
             if index is not None:

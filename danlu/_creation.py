@@ -40,7 +40,9 @@ def _infer_dtype(data) -> D.dtype:
         return r
     if hasattr(data, "__array__"):
         return D.from_np(np.asarray(data).dtype)
-    raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+    if isinstance(data, str):  # torch reads a str as a sequence of characters, one level too deep
+        raise ValueError(f"too many dimensions '{type(data).__name__}'")
+    raise RuntimeError(f"Could not infer dtype of {type(data).__name__}")
 
 
 def _array_from(data, dtype: D.dtype | None):
@@ -54,8 +56,30 @@ def _array_from(data, dtype: D.dtype | None):
     try:
         arr = np.array(data, dtype=dtype.np)
     except ValueError as e:
-        raise ValueError(f"expected sequence of equal length lists: {e}") from None
+        raise ValueError(_ragged_message(data) or f"expected sequence of equal length lists: {e}") from None
     return arr
+
+
+def _ragged_message(data) -> str | None:
+    """torch's message for nested lists of unequal lengths: the shape is read off the first element
+    at each depth, and the first sequence of another length is reported."""
+    shape, x = [], data
+    while isinstance(x, (list, tuple)):
+        shape.append(len(x))
+        x = x[0] if len(x) else None
+
+    def walk(x, dim):
+        if dim >= len(shape) or not isinstance(x, (list, tuple)):
+            return None
+        if len(x) != shape[dim]:
+            return f"expected sequence of length {shape[dim]} at dim {dim} (got {len(x)})"
+        for y in x:
+            m = walk(y, dim + 1)
+            if m:
+                return m
+        return None
+
+    return walk(data, 0)
 
 
 def _flat(data):
@@ -122,7 +146,7 @@ def from_numpy(ndarray) -> Tensor:
     return Tensor._make(ndarray, None)
 
 
-def _sz(size):
+def _sz(size, fn: str | None = None):
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     out = []
@@ -132,6 +156,8 @@ def _sz(size):
         if not isinstance(s, (int, np.integer)):
             raise TypeError(f"zeros(): argument 'size' must be tuple of ints, but found element of type {type(s).__name__}")
         if s < 0:
+            if fn == "zeros":  # torch's zeros has its own wording
+                raise RuntimeError("zeros: Dimension size must be non-negative.")
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
         out.append(int(s))
     return tuple(out)
@@ -157,7 +183,8 @@ def _dt(dtype):
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, **kw) -> Tensor:
-    return _finish(_xp(device).zeros(_sz(_kw_size("zeros", size, kw)), _dt(dtype).np), None, requires_grad)
+    return _finish(_xp(device).zeros(_sz(_kw_size("zeros", size, kw), "zeros"), _dt(dtype).np), None,
+                   requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, out=None, **kw) -> Tensor:
@@ -176,6 +203,9 @@ def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=Non
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value`` (dtype inferred from the value)."""
+    if not isinstance(fill_value, (numbers.Number, np.generic, Tensor)):
+        raise TypeError("full(): argument 'fill_value' (position 2) must be Number, not "
+                        f"{type(fill_value).__name__}")
     if dtype is None:
         if isinstance(fill_value, Tensor):
             dtype = fill_value.dtype
@@ -188,6 +218,10 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> T
 
 def _like(kind):
     def fn(input, *args, dtype=None, device=None, requires_grad=False, memory_format=None):
+        if not isinstance(input, Tensor):
+            t = type(input)
+            name = t.__name__ if t.__module__ == "builtins" else f"{t.__module__.split('.')[0]}.{t.__name__}"
+            raise TypeError(f"{kind}_like(): argument 'input' (position 1) must be Tensor, not {name}")
         dt = dtype if dtype is not None else input.dtype
         dev = device if device is not None else input.device
         if kind == "full":

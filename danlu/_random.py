@@ -100,9 +100,10 @@ def _finish(arr, dtype, device, requires_grad):
 
 
 def _size(size):
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        return tuple(size[0])
-    return tuple(int(s) for s in size)
+    """Sizes checked as the creation functions check them (negative -> torch's RuntimeError)."""
+    from ._creation import _sz
+
+    return _sz(size)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
@@ -132,7 +133,7 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
         raise TypeError("randint() missing required argument 'size'")
     if high <= low:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-    arr = _rng(generator).integers(low, high, size=tuple(size))
+    arr = _rng(generator).integers(low, high, size=_size((size,)))
     return _finish(arr, dtype or D.int64, device, requires_grad)
 
 
@@ -147,20 +148,30 @@ def _laid_like(r, input, memory_format, requires_grad):
     return r.requires_grad_(True) if requires_grad else r
 
 
+def _check_like(fn: str, input) -> None:
+    if not isinstance(input, Tensor):
+        t = type(input)
+        name = t.__name__ if t.__module__ == "builtins" else f"{t.__module__.split('.')[0]}.{t.__name__}"
+        raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not {name}")
+
+
 def rand_like(input, *, dtype=None, device=None, requires_grad=False, generator=None,
               memory_format=None):
+    _check_like("rand_like", input)
     return _laid_like(rand(input.shape, dtype=dtype or input.dtype, device=device or input.device,
                            generator=generator), input, memory_format, requires_grad)
 
 
 def randn_like(input, *, dtype=None, device=None, requires_grad=False, generator=None,
                memory_format=None):
+    _check_like("randn_like", input)
     return _laid_like(randn(input.shape, dtype=dtype or input.dtype, device=device or input.device,
                             generator=generator), input, memory_format, requires_grad)
 
 
 def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False,
                  memory_format=None):
+    _check_like("randint_like", input)
     if high is None:
         low, high = 0, low
     return _laid_like(randint(low, high, input.shape, dtype=dtype or input.dtype,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import pytest
 import torch
 
@@ -717,23 +718,8 @@ PHRASE = {
     "bernoulli_p": "Expected p_in >= 0 && p_in <= 1 to be true, but got false.",
 }
 
-# rows still failing: the fix is larger than a wrapper check
-XFAIL: dict[str, str] = {
-    "randn_neg": "random creation lets NumPy raise ValueError('negative dimensions are not allowed'); "
-                 "torch: RuntimeError 'Trying to create tensor with negative dimension -3: [2, -3]'",
-    "zeros_neg": "danlu.zeros(-1) says 'Trying to create tensor with negative dimension'; torch's zeros says "
-                 "'zeros: Dimension size must be non-negative.' (per-factory wording not modelled)",
-    "full_type": "full() does not type-check fill_value: TypeError 'Could not infer dtype of str' instead of "
-                 "\"full(): argument 'fill_value' (position 2) must be Number, not str\"",
-    "tensor_ragged": "tensor() reports NumPy's inhomogeneous-shape text instead of "
-                     "'expected sequence of length 2 at dim 1 (got 1)' (needs a recursive length walk)",
-    "tensor_str": "tensor(['a']) raises TypeError 'Could not infer dtype of str'; torch ValueError "
-                  "\"too many dimensions 'str'\"",
-    "ones_like_bad": "*_like factories do not type-check input: AttributeError instead of TypeError "
-                     "\"ones_like(): argument 'input' (position 1) must be Tensor, not list\"",
-    "to_bad_dtype": "Tensor.to('float77') parses it as a device with another message than torch's "
-                    "\"Invalid device string: 'float77'\"",
-}
+# rows still failing (none at present): name -> reason, run as strict xfail
+XFAIL: dict[str, str] = {}
 
 CASES = {k[2:]: v for k, v in dict(globals()).items() if k.startswith("c_")}
 
@@ -791,3 +777,18 @@ def test_bad_input_warns_like_torch(name):
     dw = _warned(danlu, WARN_CASES[name])
     assert dw.category is tw.category
     assert _norm(str(dw.message)) == _norm(str(tw.message))
+
+
+@pytest.mark.parametrize("case", [
+    lambda T: T.randint(0, 3, (-1,)), lambda T: T.tensor([[[1, 2], [3, 4]], [[1], [2]]]),
+    lambda T: T.tensor([[1], [2, 3]]), lambda T: T.rand_like([1.0]), lambda T: T.randn_like(None),
+    lambda T: T.zeros_like(np.ones(2)), lambda T: T.tensor([None]), lambda T: T.full((2,), None),
+    lambda T: T.device("tpu0"), lambda T: T.ones(2).to("cuda:x"),
+])
+def test_more_creation_errors_like_torch(case):
+    outs = []
+    for T in (torch, danlu):
+        with pytest.raises(Exception) as ei:
+            case(T)
+        outs.append((type(ei.value), str(ei.value).replace("torch.", "danlu.")))
+    assert outs[0] == outs[1]
