@@ -29,7 +29,7 @@ from .._backend import xp_of
 from ..autograd.function import Op
 from . import _util as U
 from ._util import binary_operands, unbroadcast
-from .special import I0, _back, _bessel, _flat64, _hurwitz
+from .special import I1, _back, _flat64, _hurwitz
 
 __all__ = ["i0e", "i1", "i1e", "erfcx", "ndtr", "ndtri", "log_ndtr", "xlog1py", "entr", "zeta"]
 
@@ -113,25 +113,6 @@ class I1e(Op):
         zero = a == 0
         safe = a.masked_fill(zero, 1.0)
         d = I0e.apply(a) - out * (a.sign() + 1.0 / safe)
-        return (g * d.masked_fill(zero, 0.5),)
-
-
-class I1(Op):
-    """Order-1 Bessel I_1; d/dx = I_0(x) - I_1(x) / x (1/2 at x = 0), differentiable again
-    (the ``1/x`` is in the graph, so second derivatives are right)."""
-
-    _save_in = (0,)
-    _save_out = True
-
-    @staticmethod
-    def forward(ctx, a):
-        return _bessel(a, 1)
-
-    @staticmethod
-    def backward(ctx, g):
-        a, out = ctx.saved_tensors
-        zero = a == 0
-        d = I0.apply(a) - out / a.masked_fill(zero, 1.0)
         return (g * d.masked_fill(zero, 0.5),)
 
 
