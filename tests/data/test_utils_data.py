@@ -15,6 +15,27 @@ import danlu.utils.data as dud
 from tests._oracle import assert_close
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _no_worker_outlives_this_module():
+    """Worker processes and their after-effects stay in this module: loaders left in reference
+    cycles are collected (and their workers reaped) here, no worker process is left behind, and
+    the SIGCHLD handler torch's DataLoader installs for the rest of the process is taken back."""
+    import gc
+    import multiprocessing
+    import signal
+
+    before = signal.getsignal(signal.SIGCHLD)
+    yield
+    gc.collect()
+    for p in multiprocessing.active_children():
+        p.join(timeout=5)
+        if p.is_alive():
+            p.terminate()
+            p.join(timeout=1)
+    assert not multiprocessing.active_children()
+    signal.signal(signal.SIGCHLD, before)
+
+
 def _structure_equal(a, b):
     """danlu batch ``a`` has the same structure, dtypes and values as torch batch ``b``."""
     if isinstance(b, torch.Tensor):
