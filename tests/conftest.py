@@ -24,3 +24,25 @@ def _seed():
 
     danlu.manual_seed(0)
     yield
+
+
+# A last-resort watchdog below pytest-timeout (300 s, pyproject.toml): pytest-timeout needs the
+# GIL to act, so a test stuck in C code that holds it would hang CI until its limit. faulthandler's
+# watchdog thread dumps every thread's stack without the GIL and exits the run.
+_WATCHDOG_S = float(os.environ.get("DANLU_TEST_WATCHDOG_S", "480"))
+
+
+def pytest_configure(config):
+    # output capture is suspended while plugins configure: fd 2 is the real stderr here
+    config._danlu_stderr_fd = os.dup(2)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    import faulthandler
+
+    faulthandler.dump_traceback_later(_WATCHDOG_S, exit=True, file=item.config._danlu_stderr_fd)
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
