@@ -407,3 +407,9 @@ from .amp.autocast_mode import (  # noqa: E402,F401
 # top-level ATen entry points: conv_tbc, ctc_loss (int reduction), SyncBatchNorm blocks, deprecated autocast
 from ._aten_extras import *  # noqa: E402,F401,F403
 from . import _tensor_flags  # noqa: E402,F401
+
+# deprecated global setters (set_default_tensor_type, set_autocast_cpu_dtype, ...), Tensor.output_nr /
+# module_load, and ATen's whole-sequence RNN functions (lstm, gru, rnn_tanh, rnn_relu)
+from ._deprecated import *  # noqa: E402,F401,F403
+from . import _tensor_extras  # noqa: E402,F401
+from ._rnn_aten import *  # noqa: E402,F401,F403

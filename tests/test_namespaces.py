@@ -4,7 +4,7 @@ import sys
 
 NAMESPACES = ["nn", "nn.functional", "nn.init", "nn.utils", "nn.utils.rnn", "nn.utils.parametrize",
               "nn.utils.parametrizations", "optim", "optim.lr_scheduler", "optim.swa_utils", "utils.data", "utils.checkpoint",
-              "autograd", "autograd.functional", "autograd.forward_ad", "linalg", "cuda", "distributions", "func", "special", "testing", "amp"]
+              "nn.parallel", "nn.utils.stateless", "autograd", "autograd.functional", "autograd.forward_ad", "linalg", "cuda", "distributions", "func", "special", "testing", "amp"]
 
 
 def test_namespaces_are_attributes_after_import():
