@@ -390,6 +390,7 @@ from . import distributions  # noqa: E402,F401
 from ._ops.extras import *  # noqa: E402,F401,F403
 from ._ops.segment import segment_reduce  # noqa: E402,F401
 from ._ops.lowrank import pca_lowrank, svd_lowrank  # noqa: E402,F401
+from ._ops.lobpcg import lobpcg  # noqa: E402,F401
 from ._compile import *  # noqa: E402,F401,F403
 
 from ._legacy import *  # noqa: E402,F401,F403 - FloatTensor, LongTensor, ... (legacy constructors)

@@ -37,13 +37,15 @@ from .._ops.linalg import (
     vander,
     vecdot,
 )
+from .._ops.ldl import ldl_factor, ldl_factor_ex, ldl_solve
 from .._ops.norms import matrix_norm, norm as _norm, vector_norm
 
 __all__ = ["norm", "vector_norm", "matrix_norm", "inv", "inv_ex", "solve", "det", "slogdet", "eigh",
            "eigvalsh", "svd", "svdvals", "pinv", "matrix_rank", "lstsq", "qr", "cholesky",
            "cholesky_ex", "matrix_power", "multi_dot", "cond", "vecdot", "cross", "matrix_exp",
            "solve_triangular", "lu", "lu_factor", "lu_factor_ex", "lu_solve", "householder_product",
-           "LinAlgError", "solve_ex", "diagonal", "matmul", "vander", "tensorinv", "tensorsolve"]
+           "LinAlgError", "solve_ex", "diagonal", "matmul", "vander", "tensorinv", "tensorsolve",
+           "ldl_factor", "ldl_factor_ex", "ldl_solve"]
 
 
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
