@@ -313,6 +313,13 @@ def copy_(self, src, non_blocking=False):
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not {type(src).__name__}")
     self._check_inplace()
+    if tuple(src.shape) != tuple(self.shape):
+        from ._ops._util import broadcast_shapes
+
+        full = broadcast_shapes(self.shape, src.shape)  # torch's message when they do not broadcast
+        if full != tuple(self.shape):
+            raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
+                               f"{list(full)}")
     if GradMode.enabled and (self._rg or src._rg):
         return self._inplace(_overwrite, src)
     arr = B.move(src._data, self.device)

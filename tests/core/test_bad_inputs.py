@@ -706,6 +706,14 @@ def c_kl_shape(T):
     return _F(T).kl_div(T.ones(3), T.ones(4), reduction="batchmean")
 
 
+
+def c_copy_no_broadcast(T):
+    return T.zeros(2, 3).copy_(T.ones(4))
+
+
+def c_copy_broadcast_bigger(T):
+    return T.zeros(3).copy_(T.ones(2, 3))
+
 # rows whose full text legitimately differs from torch's: the key phrase both must contain
 PHRASE = {
     # torch also names complex dtypes, which danlu has not
