@@ -344,7 +344,9 @@ class ConvWeightGrad(Op):
         K = cols.shape[0]
         g2 = _to_onl(g)  # (O, N*L)
         if groups == 1:
-            gw = g2 @ cols.T  # one GEMM over the whole batch
+            # one GEMM over the whole batch, as (cols g2^T)^T: OpenBLAS runs this orientation of the
+            # long-inner-dimension product 1.1-2.3x faster than g2 cols^T (LeNet conv2, ResNet layer 1)
+            gw = (cols @ g2.T).T
         else:
             gw = xp.matmul(g2.reshape(groups, o // groups, -1), cols.reshape(groups, K // groups, -1).swapaxes(-1, -2))
         ctx.geom = (stride, pad, dil, groups)
