@@ -1055,6 +1055,12 @@ def where(condition, input=None, other=None):
                 f"where expected condition to be a boolean tensor, but got a tensor with dtype "
                 f"{condition.dtype.name.capitalize()}"
             )
+    if not isinstance(input, U.Tensor) and not isinstance(other, U.Tensor):
+        # two Python scalars: torch promotes them as wrapped numbers (float -> default dtype)
+        dt = U.result_dtype(input, other)
+        xp = xp_of(condition._data)
+        input = U.Tensor._make(xp.asarray(input, dtype=dt.np), None)
+        other = U.Tensor._make(xp.asarray(other, dtype=dt.np), None)
     a, b, _ = binary_operands(input, other)
     U.broadcast_shapes(condition.shape, a.shape, b.shape)
     return Where.apply(condition, a, b)

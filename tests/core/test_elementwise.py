@@ -215,6 +215,18 @@ def test_where_scalar_and_masked_fill():
     assert_close(danlu.where(c), torch.where(to_torch(np.asarray(c._data))))
 
 
+def test_where_two_python_scalars():
+    """Both branches Python numbers: promoted as wrapped scalars (float -> default dtype)."""
+    c = R(2, 3) > 0
+    for a, b in [(0.0, float("-inf")), (1, 0), (1, 0.5), (True, False), (True, 2)]:
+        assert_close(danlu.where(to_danlu(c), a, b), torch.where(to_torch(c), a, b))
+    danlu.set_default_dtype(danlu.float64)
+    try:
+        assert danlu.where(to_danlu(c), 1.0, 2.0).dtype is danlu.float64
+    finally:
+        danlu.set_default_dtype(danlu.float32)
+
+
 def test_clamp_tensor_bounds():
     compare_fn(lambda l, x, lo, hi: l.clamp(x, lo, hi + 2), R(3, 4), R(4), R(3, 1))
 
