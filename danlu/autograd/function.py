@@ -14,6 +14,7 @@ The user-facing ``Function`` (torch's ``autograd.Function``) produces the same k
 """
 from __future__ import annotations
 
+import inspect
 import re
 import traceback
 
@@ -407,7 +408,7 @@ class _UserNode(Node, FunctionCtx):
         if getattr(self, "_materialize", True):
             grads = [g if g is not None else _T._zeros_like_meta(*meta)
                      for g, meta in zip(grads, self._out_meta)]
-        res = self._fn_cls.backward(self, *grads)
+        res = self._fn_cls._user_backward()(self, *grads)
         if not isinstance(res, tuple):
             res = (res,)
         n_args = len(self._arg_is_tensor)
@@ -428,7 +429,13 @@ class _UserNode(Node, FunctionCtx):
 
 
 class _FunctionMeta(type):
-    pass
+    """Gives every ``Function`` subclass its own node type ``<Name>Backward`` (torch's
+    ``_backward_cls``), so ``type(out.grad_fn).__name__`` reads as in torch."""
+
+    def __init__(cls, name, bases, attrs):
+        super().__init__(name, bases, attrs)
+        cls._backward_cls = type(name + "Backward", (_UserNode,),
+                                 {"__slots__": (), "_fn_cls": cls, "_forward_cls": cls})
 
 
 class Function(FunctionCtx, metaclass=_FunctionMeta):
@@ -455,13 +462,37 @@ class Function(FunctionCtx, metaclass=_FunctionMeta):
     def backward(ctx, *grad_outputs):  # pragma: no cover - user overrides
         raise NotImplementedError("You must implement either the backward or vjp method for your custom autograd.Function to use it with backward mode AD.")
 
+    # torch's alias: a Function may define ``vjp`` instead of ``backward``
+    vjp = backward
+
+    @staticmethod
+    def setup_context(ctx, inputs, output) -> None:
+        """Split style: a Function that overrides this has ``forward(*inputs)`` without ctx;
+        ``apply`` then calls ``setup_context(ctx, inputs, output)`` right after forward, with
+        ``inputs`` the forward arguments (defaults filled in) and ``output`` its result. The
+        base one is never called (forward takes ctx itself), so it saves nothing."""
+        return None
+
+    @classmethod
+    def _user_backward(cls):
+        """The user's gradient formula: ``backward``, or ``vjp`` when that is what was defined."""
+        bwd, vjp = cls.backward, cls.vjp
+        if bwd is not Function.backward and vjp is not Function.vjp:
+            raise RuntimeError("Implementing both 'backward' and 'vjp' for a custom Function is "
+                               "not allowed. You should only implement one of them.")
+        return vjp if vjp is not Function.vjp else bwd
+
     @classmethod
     def apply(cls, *args, **kwargs):
         Tensor = _T
+        split = cls.setup_context is not Function.setup_context
+        if split:  # torch binds the defaults so setup_context sees every forward argument
+            bound = inspect.signature(cls.forward).bind(*args, **kwargs)
+            bound.apply_defaults()
+            args, kwargs = tuple(bound.args), bound.kwargs
         is_t = tuple(isinstance(a, Tensor) for a in args)
-        ctx = object.__new__(_UserNode)
+        ctx = object.__new__(cls._backward_cls)
         _init_node(ctx)
-        ctx._fn_cls = cls
         ctx._arg_is_tensor = is_t
         tensors = [a for a in args if isinstance(a, Tensor)]
         record = GradMode.enabled and any(t._rg for t in tensors)
@@ -469,7 +500,11 @@ class Function(FunctionCtx, metaclass=_FunctionMeta):
         prev = GradMode.enabled
         GradMode.enabled = False
         try:
-            outputs = cls.forward(ctx, *args, **kwargs)
+            if split:
+                outputs = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, outputs)
+            else:
+                outputs = cls.forward(ctx, *args, **kwargs)
         finally:
             GradMode.enabled = prev
         single = not isinstance(outputs, tuple)
@@ -529,8 +564,28 @@ def _user_saved(self):
 _UserNode.saved_tensors = property(_user_saved)
 
 
+ONCE_MSG = "trying to differentiate twice a function that was marked with @once_differentiable"
+
+
+class _DelayedError(Op):
+    """Identity whose own backward raises: what a ``once_differentiable`` backward returns when
+    the gradient graph is being built, so that differentiating it again fails (torch's Error node)."""
+
+    torch_name = "torch::autograd::Error"
+
+    @staticmethod
+    def forward(ctx, a):
+        return a
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError(ONCE_MSG)
+
+
 class once_differentiable:  # noqa: N801 - torch's name
-    """Decorator for a backward that is not itself differentiable (runs it under no_grad)."""
+    """Decorator for a backward that is not itself differentiable: it runs under no_grad, and
+    when grad mode is on and a gradient argument requires grad (``create_graph=True``) each
+    returned gradient is detached and put behind a node that raises on a second backward."""
 
     def __new__(cls, fn):
         import functools
@@ -540,8 +595,17 @@ class once_differentiable:  # noqa: N801 - torch's name
             prev = GradMode.enabled
             GradMode.enabled = False
             try:
-                return fn(ctx, *args)
+                outputs = fn(ctx, *args)
             finally:
                 GradMode.enabled = prev
+            if not prev or not any(isinstance(a, _T) and a._rg for a in args):
+                return outputs
+            single = not isinstance(outputs, tuple)
+            outs = (outputs,) if single else outputs
+            wrapped = tuple(
+                _DelayedError.apply(o.detach().requires_grad_())
+                if isinstance(o, _T) and o.dtype.is_floating_point else o
+                for o in outs)
+            return wrapped[0] if single else wrapped
 
         return wrapper

@@ -322,6 +322,102 @@ def test_custom_function_wrong_number_of_grads():
         Bad.apply(x).sum().backward()
 
 
+def _split_linear(lib):
+    """torch's split style: ``forward`` without ctx, ``setup_context`` saving for backward."""
+
+    class SplitLinear(lib.autograd.Function):
+        @staticmethod
+        def forward(x, w, b=None, scale=2.0):
+            out = x.mm(w.t()) * scale
+            return out if b is None else out + b
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            x, w, b, scale = inputs  # defaults are bound, so all four arrive
+            ctx.save_for_backward(x, w)
+            ctx.scale, ctx.has_b = scale, b is not None
+
+        @staticmethod
+        def backward(ctx, g):
+            x, w = ctx.saved_tensors
+            gb = g.sum(0) if ctx.has_b and ctx.needs_input_grad[2] else None
+            return g.mm(w) * ctx.scale, g.t().mm(x) * ctx.scale, gb, None
+
+    return SplitLinear
+
+
+def test_custom_function_setup_context_and_backward_cls():
+    xs = rng.standard_normal((4, 3)), rng.standard_normal((2, 3)), rng.standard_normal(2)
+    for with_b in (True, False):
+        res = []
+        for lib, conv in ((danlu, to_danlu), (torch, to_torch)):
+            x, w, b = (conv(a, True) for a in xs)
+            out = _split_linear(lib).apply(x, w, b) if with_b else _split_linear(lib).apply(x, w)
+            out.pow(2).sum().backward()
+            res.append((out, x.grad, w.grad, b.grad, type(out.grad_fn).__name__,
+                        out.grad_fn.name()))
+        (*dv, dn, dname), (*tv, tn, tname) = res
+        assert_close(dv, tv)
+        assert (dn, dname) == (tn, tname) == ("SplitLinearBackward",) * 2
+    f = _split_linear(danlu)
+    out = f.apply(*(to_danlu(a, True) for a in xs))
+    assert isinstance(out.grad_fn, f._backward_cls)
+    args = tuple(to_danlu(a, True) for a in xs)
+    assert danlu.autograd.gradcheck(f.apply, args)
+    assert danlu.autograd.gradgradcheck(f.apply, args)
+
+
+def test_custom_function_vjp_alias():
+    class Sq(danlu.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def vjp(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 2 * x * g
+
+    x = danlu.tensor([1.0, -3.0], requires_grad=True)
+    Sq.apply(x).sum().backward()
+    assert x.grad.tolist() == [2.0, -6.0]
+
+    class Both(Sq):
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    with pytest.raises(RuntimeError, match="Implementing both 'backward' and 'vjp'"):
+        Both.apply(x).sum().backward()
+
+
+def test_once_differentiable_blocks_double_backward():
+    """As in torch: under create_graph the gradients sit behind an Error node that raises when
+    differentiated again; without a graph to build they are plain."""
+    msg = "trying to differentiate twice a function that was marked with @once_differentiable"
+    for lib in (danlu, torch):
+        class Twice(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2
+
+            @staticmethod
+            @lib.autograd.function.once_differentiable
+            def backward(ctx, g):
+                assert not lib.is_grad_enabled()
+                return g * 2
+
+        x = lib.ones(3, requires_grad=True)
+        (g,) = lib.autograd.grad(Twice.apply(x).pow(2).sum(), x, create_graph=True)
+        assert g.requires_grad and g.grad_fn.name() == "torch::autograd::Error"
+        assert g.tolist() == [8.0] * 3
+        with pytest.raises(RuntimeError, match=msg):
+            g.sum().backward()
+        (g,) = lib.autograd.grad(Twice.apply(x).sum(), x, create_graph=True)
+        assert not g.requires_grad  # the incoming gradient needed no graph
+
+
 def test_detect_anomaly_names_forward_op():
     x = danlu.tensor([0.0, 1.0], requires_grad=True)
     with pytest.warns(UserWarning) if False else _null():
