@@ -326,11 +326,14 @@ def _einsum_grad_repeated(ctx, g, i, terms, out, others):
     # delta tensor mapping unique labels to the repeated layout
     eye_terms = []
     eye_ops = []
+    # the delta's labels: letters the equation does not use (it may use upper case too)
+    fresh = iter([c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                  if c not in ctx.eq])
     for c in uniq:
         pos = [k for k, cc in enumerate(term) if cc == c]
         if len(pos) > 1:
             n = sizes[c]
-            letters = "".join(chr(ord("A") + len(eye_terms) * 4 + k) for k in range(len(pos)))
+            letters = "".join(next(fresh) for _ in pos)
             eye_terms.append((c, letters))
             e = xp.zeros((n,) * len(pos), g._data.dtype)
             ar = xp.arange(n)
@@ -350,8 +353,32 @@ def _einsum_grad_repeated(ctx, g, i, terms, out, others):
     return einsum(eq, gi, *eye_ops)
 
 
-def einsum(equation, *operands):
-    """Einstein summation, e.g. ``einsum('bij,bjk->bik', a, b)``."""
+def _sublist_label(n) -> str:
+    """torch's letter for a subscript-list entry: 0-25 -> A-Z, 26-51 -> a-z, ``...`` as is."""
+    if n is Ellipsis:
+        return "..."
+    if 0 <= n < 26:
+        return chr(ord("A") + n)
+    if 26 <= n < 52:
+        return chr(ord("a") + n - 26)
+    raise ValueError("einsum(): subscript in subscript list is not within the valid range [0, 52)")
+
+
+def einsum(*args):
+    """Einstein summation, e.g. ``einsum('bij,bjk->bik', a, b)``, or in the sublist form
+    ``einsum(a, [0, 1], b, [1, 2], [0, 2])`` (integers 0..51 as labels, ``...`` allowed)."""
+    if len(args) < 2:
+        raise ValueError("einsum(): must specify the equation string and at least one operand, "
+                         "or at least one operand and its subscripts list")
+    if isinstance(args[0], U.Tensor):
+        equation = ",".join("".join(_sublist_label(n) for n in sub) for sub in args[1::2])
+        if len(args) % 2 == 1:
+            equation += "->" + "".join(_sublist_label(n) for n in args[-1])
+            operands = args[:-1:2]
+        else:
+            operands = args[::2]
+    else:
+        equation, operands = args[0], args[1:]
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     eq = equation.replace(" ", "")

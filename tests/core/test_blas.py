@@ -61,7 +61,7 @@ EINSUM = [
     ("...ij,...jk->...ik", [(2, 3, 4), (4, 2)]), ("bhqd,bhkd->bhqk", [(2, 2, 3, 4), (2, 2, 5, 4)]),
     ("ij,ij->i", [(3, 4), (3, 4)]), ("ijk->", [(2, 3, 4)]), ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 2)]),
     ("i j , j k -> i k", [(2, 3), (3, 2)]), ("ijj->ij", [(2, 3, 3)]), ("ij,kj", [(2, 3), (4, 3)]),
-    ("b...,b...->b", [(2, 3, 4), (2, 3, 4)]),
+    ("b...,b...->b", [(2, 3, 4), (2, 3, 4)]), ("ABB->AB", [(2, 3, 3)]), ("aBB,Bc->ac", [(2, 3, 3), (3, 2)]),
 ]
 
 
@@ -71,6 +71,21 @@ def test_einsum(eq, shapes):
     compare_fn(lambda l, *xs: l.einsum(eq, *xs), *arrs)
     if len(arrs) == 2:
         compare_fn(lambda l, *xs: l.einsum(eq, list(xs)), *arrs)
+
+
+def test_einsum_sublist_format():
+    """``einsum(op1, sublist1, op2, sublist2, ..., [out])``: ints 0..51 label A-Z then a-z."""
+    a, b, c = R(2, 3), R(3, 4), R(2, 3, 3)
+    compare_fn(lambda l, x, y: l.einsum(x, [0, 1], y, [1, 2], [0, 2]), a, b)
+    compare_fn(lambda l, x, y: l.einsum(x, [0, 1], y, [1, 2]), a, b)          # implicit output
+    compare_fn(lambda l, x, y: l.einsum(x, [30, 1], y, [1, 2]), a, b)         # 'e' sorts after 'C'
+    compare_fn(lambda l, x, y: l.einsum(x, [Ellipsis, 1], y, [1, 2], [Ellipsis, 2]), c, b)
+    compare_fn(lambda l, x: l.einsum(x, [0, 1, 1], [0, 1]), c)
+    for lib in (danlu, torch):
+        with pytest.raises(ValueError, match="must specify the equation string"):
+            lib.einsum(lib.ones(2))
+        with pytest.raises(ValueError, match=r"not within the valid range \[0, 52\)"):
+            lib.einsum(lib.ones(2), [52])
 
 
 def test_matmul_errors_match_torch():
