@@ -47,6 +47,17 @@ def result_dtype(*ops) -> D.dtype:
     return D.result_type_from(dims, zeros, wrapped)
 
 
+def scalar_array(xp, v, npdt):
+    """A Python scalar as a 0-d array of ``npdt``; an integer outside the dtype's range wraps
+    around as in torch's C++ cast (``uint8_tensor + -1`` adds 255)."""
+    try:
+        return xp.asarray(v, dtype=npdt)
+    except OverflowError:
+        if isinstance(v, bool) or not isinstance(v, int) or xp.dtype(npdt).kind not in "iu":
+            raise
+        return xp.asarray(v % (1 << 64)).astype("uint64").astype(npdt)
+
+
 def binary_operands(a, b, float_result: bool = False):
     """Two operands as Tensors of torch's promoted dtype (``float_result``: at least float).
 
@@ -84,12 +95,12 @@ def binary_operands(a, b, float_result: bool = False):
         if a._data.dtype != npdt:
             a = a.to(dt)
     else:
-        a = Tensor._make(xp.asarray(a, dtype=npdt), None)
+        a = Tensor._make(scalar_array(xp, a, npdt), None)
     if tb:
         if b._data.dtype != npdt:
             b = b.to(dt)
     else:
-        b = Tensor._make(xp.asarray(b, dtype=npdt), None)
+        b = Tensor._make(scalar_array(xp, b, npdt), None)
     return a, b, dt
 
 

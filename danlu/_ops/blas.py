@@ -213,12 +213,20 @@ def _half_once(fn, input, a, b, beta, alpha):
         return fn(input.float(), a.float(), b.float(), beta=beta, alpha=alpha).half()
 
 
+def _int_coefs(dt, *coefs):
+    """Scalar coefficients as torch's kernels use them: cast (truncated) to an integer dtype."""
+    if dt.is_floating_point:
+        return coefs
+    return tuple(int(c) for c in coefs)
+
+
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat1 @ mat2)``."""
     input, mat1, mat2 = _amp.lower(input, mat1, mat2)
     r = _half_once(addmm, input, mat1, mat2, beta, alpha)
     if r is not None:
         return r
+    beta, alpha = _int_coefs(mat1.dtype, beta, alpha)
     p = mm(mat1, mat2)
     if alpha != 1:
         p = p * alpha
@@ -231,6 +239,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
     r = _half_once(addmv, input, mat, vec, beta, alpha)
     if r is not None:
         return r
+    beta, alpha = _int_coefs(mat.dtype, beta, alpha)
     p = mv(mat, vec)
     return (input * beta if beta != 1 else input) + (p * alpha if alpha != 1 else p)
 
@@ -240,6 +249,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     r = _half_once(baddbmm, input, batch1, batch2, beta, alpha)
     if r is not None:
         return r
+    beta, alpha = _int_coefs(batch1.dtype, beta, alpha)
     p = bmm(batch1, batch2)
     return (input * beta if beta != 1 else input) + (p * alpha if alpha != 1 else p)
 
@@ -249,15 +259,33 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     r = _half_once(addbmm, input, batch1, batch2, beta, alpha)
     if r is not None:
         return r
+    beta, alpha = _int_coefs(batch1.dtype, beta, alpha)
     p = bmm(batch1, batch2).sum(0)
     return (input * beta if beta != 1 else input) + (p * alpha if alpha != 1 else p)
 
 
 def addcmul(input, tensor1, tensor2, *, value=1):
+    """``input + value * tensor1 * tensor2`` in the three tensors' promoted dtype (an integer
+    result truncates ``value``, as torch's kernel casts it)."""
+    dts = (input.dtype, tensor1.dtype, tensor2.dtype)
+    if all(dt is D.bool_ for dt in dts):
+        raise NotImplementedError("\"addcmul_cpu_out\" not implemented for 'Bool'")
+    if not any(dt.is_floating_point for dt in dts):
+        value = int(value)
     return input + value * tensor1 * tensor2
 
 
 def addcdiv(input, tensor1, tensor2, *, value=1):
+    """``input + value * tensor1 / tensor2`` (true division; integer ``tensor1`` and ``tensor2``
+    together are torch's error)."""
+    if not tensor1.dtype.is_floating_point and not tensor2.dtype.is_floating_point:
+        raise RuntimeError(
+            "Integer division with addcdiv is no longer supported, and in a future  release addcdiv "
+            "will perform a true division of tensor1 and tensor2. The historic addcdiv behavior can "
+            "be implemented as (input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for "
+            "integer inputs and as (input + value * tensor1 / tensor2) for float inputs. The future "
+            "addcdiv behavior is just the latter implementation: (input + value * tensor1 / tensor2), "
+            "for all dtypes.")
     return input + value * tensor1 / tensor2
 
 

@@ -149,13 +149,20 @@ def block_diag(*tensors):
 def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):
     dl = _dl()
     T = _T()
-    if input.dtype not in (D.float32, D.float64):
-        raise RuntimeError(f"quantile() input tensor must be either float or double dtype, "
-                           f"got {input.dtype}")
     scalar_q = not isinstance(q, T)
-    qt = dl.tensor(q, dtype=input.dtype) if scalar_q else q
-    if qt.ndim > 1:
+    if input.numel() == 0:
+        raise RuntimeError("quantile() input tensor must be non-empty")
+    if not scalar_q and q.ndim > 1:
         raise RuntimeError("quantile() q must be a scalar or 1D tensor")
+    if input.dtype not in (D.float32, D.float64):
+        raise RuntimeError("quantile() input tensor must be either float or double dtype")
+    if not scalar_q and q.dtype != input.dtype:
+        raise RuntimeError("quantile() q tensor must be same dtype as the input tensor")
+    qt = dl.tensor(q, dtype=input.dtype) if scalar_q else q
+    if input.ndim == 0:  # a 0-d input: the flattened quantile, with or without dim / keepdim
+        if dim is not None:
+            U.norm_dim(dim, 0)
+        return _quantile(input.reshape(1), q, None, False, interpolation, ignore_nan)
     if bool(((qt < 0) | (qt > 1)).any()):
         raise RuntimeError("quantile() q values must be in the range [0, 1]")
     x = input.reshape(-1) if dim is None else input.movedim(dim, -1)
@@ -242,6 +249,11 @@ def combinations(input, r: int = 2, with_replacement: bool = False):
 def addr(input, vec1, vec2, *, beta=1, alpha=1):
     """beta * input + alpha * outer(vec1, vec2)."""
     o = vec1.unsqueeze(1) * vec2.unsqueeze(0)
+    if not D.promote_types(input.dtype, o.dtype).is_floating_point:
+        for name, c in (("beta", beta), ("alpha", alpha)):
+            if isinstance(c, float):
+                raise RuntimeError(
+                    f"For integral input tensors, argument {name} must not be a floating point number.")
     return (input if beta == 1 else input * beta) + (o if alpha == 1 else o * alpha)
 
 

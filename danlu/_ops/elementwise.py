@@ -259,15 +259,27 @@ def _check_bcast(a, b):
         U.broadcast_shapes(sa, sb)
 
 
+def _scaled(input, other, alpha, name: str = "alpha"):
+    """``alpha * other`` for add / sub after torch's ``alpha_check`` on the result dtype."""
+    dt = U.result_dtype(input, other)
+    if isinstance(alpha, bool) and dt is not D.bool_:
+        raise RuntimeError(f"Boolean {name} only supported for Boolean results.")
+    if not dt.is_floating_point and isinstance(alpha, float):
+        raise RuntimeError(
+            f"For integral input tensors, argument {name} must not be a floating point number.")
+    return mul(other, alpha) if isinstance(other, U.Tensor) else other * alpha
+
+
 def add(input, other, *, alpha=1, out=None):
     """``input + alpha * other``."""
     # fast path (the common case in training loops): two tensors, same array type, dtype, shape
-    if type(other) is _Tensor and type(input) is _Tensor and alpha == 1 and out is None:
+    if type(other) is _Tensor and type(input) is _Tensor and alpha == 1 and alpha is not True \
+            and out is None:
         da, db = input._data, other._data
         if da.dtype is db.dtype and da.shape == db.shape and type(da) is type(db):
             return Add.apply(input, other)
-    if alpha != 1:
-        other = mul(other, alpha)
+    if isinstance(alpha, bool) or alpha != 1:
+        other = _scaled(input, other, alpha)
     a, b, _ = binary_operands(input, other)
     if a._data.shape != b._data.shape:
         _check_bcast(a, b)
@@ -288,8 +300,8 @@ def sub(input, other, *, alpha=1, out=None):
         raise RuntimeError(
             "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
             "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
-    if alpha != 1:
-        other = mul(other, alpha)
+    if isinstance(alpha, bool) or alpha != 1:
+        other = _scaled(input, other, alpha)
     return _out(_sub(input, other, Sub if isinstance(input, U.Tensor) else _RsubScalar), out)
 
 
@@ -795,14 +807,16 @@ class Relu(Op):
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        return (g * (out > 0).to(g.dtype),)
+        # torch's threshold_backward: 0 where out <= 0; for relu's output that is out != 0,
+        # which also lets the gradient through a NaN as torch does
+        return (g * (out != 0).to(g.dtype),)
 
     @staticmethod
     def fast_backward(ctx, g):
         (out,) = ctx._saved_arrays()
         if not _same(g._data, out):
             return NotImplemented
-        return (_mk(xp_of(out).multiply(g._data, out > 0, dtype=out.dtype)),)
+        return (_mk(xp_of(out).multiply(g._data, out != 0, dtype=out.dtype)),)
 
 
 
@@ -1010,9 +1024,21 @@ def clamp(input, min=None, max=None, *, out=None):
         if max is not None:
             r = minimum(r, max)
         return _out(r, out)
+    # torch's result type with Scalar bounds: a float bound makes an integer input float, an
+    # integer bound makes a bool input int64; integer bounds wrap into the integer dtype
     dt = input.dtype
-    if not dt.is_floating_point and (isinstance(min, float) or isinstance(max, float)):
+    bounds = [v for v in (min, max) if v is not None and not isinstance(v, bool)]
+    if not dt.is_floating_point and any(isinstance(v, float) for v in bounds):
         input = input.to(D.get_default_dtype())
+    elif dt == D.bool_ and bounds:
+        input = input.to(D.int64)
+    elif dt == D.bool_:
+        k = "clamp_min_scalar" if max is None else "clamp_max_scalar" if min is None else "clamp_scalar"
+        raise NotImplementedError(f"\"{k}_cpu\" not implemented for 'Bool'")
+    if not input.dtype.is_floating_point:
+        xp = xp_of(input._data)
+        min, max = (None if v is None else U.scalar_array(xp, v, input._data.dtype)[()]
+                    for v in (min, max))
     return _out(Clamp.apply(input, lo=min, hi=max), out)
 
 
@@ -1151,7 +1177,14 @@ erf = _unary(Erf)
 erfc = _unary(Erfc)
 erfinv = _unary(Erfinv)
 neg = negative = _unary(Neg, float_only=False)
-abs = absolute = _unary(Abs, float_only=False)
+def abs(input, *, out=None):
+    """Elementwise ``|x|`` (integers keep their dtype; bool is torch's missing kernel)."""
+    if input.dtype == D.bool_:
+        raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
+    return _out(Abs.apply(input), out)
+
+
+absolute = abs
 sign = _unary(Sign, float_only=False)
 floor = _unary(Floor, float_only=False)
 ceil = _unary(Ceil, float_only=False)
@@ -1159,6 +1192,8 @@ trunc = fix = _unary(Trunc, float_only=False)
 
 
 def relu(input):
+    if input.dtype == D.bool_:
+        raise RuntimeError("Boolean inputs not supported for relu")
     return Relu.apply(input)
 
 
@@ -1268,11 +1303,14 @@ logical_not = _logical("logical_not")
 def _bitwise(name):
     def fn(input, other=None):
         if input.dtype.is_floating_point:
-            raise RuntimeError(f'"{name}_cpu" not implemented for \'{input.dtype.name.capitalize()}\'')
+            kernel = "bitwise_not" if name == "invert" else name
+            raise NotImplementedError(f'"{kernel}_cpu" not implemented for \'{_tn(input.dtype)}\'')
         xp = xp_of(input._data)
         if other is None:
             return U.Tensor._make(xp.asarray(getattr(xp, name)(input._data)), None)
-        a, b, _ = binary_operands(input, other)
+        a, b, dt = binary_operands(input, other)
+        if dt.is_floating_point:
+            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{_tn(dt)}\'')
         return U.Tensor._make(xp.asarray(getattr(xp, name)(a._data, b._data)), None)
 
     fn.__name__ = name
@@ -1472,7 +1510,7 @@ def nextafter(input, other, *, out=None):
     """The next representable float after ``input`` towards ``other`` (not differentiable)."""
     a, b, dt = binary_operands(input, other)
     if not dt.is_floating_point:
-        raise RuntimeError(f"\"nextafter_cpu\" not implemented for '{_tn(dt)}'")
+        raise NotImplementedError(f"\"nextafter_cpu\" not implemented for '{_tn(dt)}'")
     if a._data.shape != b._data.shape:
         _check_bcast(a, b)
     xp = xp_of(a._data)
@@ -1483,7 +1521,7 @@ def _int_binary(name, kernel):
     def fn(input, other, *, out=None):
         a, b, dt = binary_operands(input, other)
         if dt.is_floating_point or dt is D.bool_:
-            raise RuntimeError(f"\"{kernel}_cpu\" not implemented for '{_tn(dt)}'")
+            raise NotImplementedError(f"\"{kernel}_cpu\" not implemented for '{_tn(dt)}'")
         if a._data.shape != b._data.shape:
             _check_bcast(a, b)
         xp = xp_of(a._data)
@@ -1501,7 +1539,7 @@ lcm = _int_binary("lcm", "lcm")
 def _shift(input, other, left: bool):
     a, b, dt = binary_operands(input, other)
     if dt.is_floating_point:
-        raise RuntimeError(f"\"{'lshift' if left else 'rshift'}_cpu\" not implemented for '{_tn(dt)}'")
+        raise NotImplementedError(f"\"{'lshift' if left else 'rshift'}_cpu\" not implemented for '{_tn(dt)}'")
     if a._data.shape != b._data.shape:
         _check_bcast(a, b)
     xp = xp_of(a._data)
@@ -1534,7 +1572,7 @@ def real(input):
 
 
 def imag(input):
-    raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+    raise NotImplementedError("imag is not implemented for tensors with non-complex dtypes.")
 
 
 class Angle(Op):
@@ -1593,7 +1631,7 @@ def logaddexp2(input, other):
     """``log2(2**input + 2**other)``, shifted by the max for stability (inf-safe)."""
     a, b, dt = binary_operands(input, other)
     if not dt.is_floating_point:
-        raise RuntimeError(f"\"logaddexp2_cpu\" not implemented for '{_tn(dt)}'")
+        raise NotImplementedError(f"\"logaddexp2_cpu\" not implemented for '{_tn(dt)}'")
     m = maximum(a, b).detach()
     m = m.masked_fill(m.isinf(), 0.0)
     return m + log2(exp2(a - m) + exp2(b - m))

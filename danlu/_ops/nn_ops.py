@@ -390,7 +390,8 @@ class LogSigmoid(Op):
 
 
 class Hardswish(Op):
-    """``x * relu6(x + 3) / 6``; derivative 0 below -3, ``x/3 + 1/2`` on [-3, 3], 1 above."""
+    """``x * relu6(x + 3) / 6``; derivative 0 for x <= -3, ``x/3 + 1/2`` on (-3, 3), 1 from 3 on
+    (and at NaN), as torch's ``hardswish_backward``."""
 
     _save_in = (0,)
 
@@ -403,7 +404,7 @@ class Hardswish(Op):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         mid = x / 3 + 0.5
-        d = _where(x < -3, 0.0, _where(x <= 3, mid, 1.0))
+        d = _where(x <= -3, 0.0, _where(x < 3, mid, 1.0))
         return (g * d,)
 
 

@@ -210,6 +210,9 @@ class SelectAlong(Op):
         if tname is not None:
             ctx._tname = tname
         xp = xp_of(a)
+        if a.ndim == 0:  # a 0-d input is its own pick along dim 0 / -1
+            ctx.shape = ()
+            return a.copy()
         # ``idx`` has either a's ndim (cummax) or one dim fewer (max/median/... along dim)
         ie = xp.expand_dims(idx, dim) if idx.ndim < a.ndim else idx
         ctx.idx, ctx.dim, ctx.keepdim, ctx.shape = ie, dim, keepdim, a.shape
@@ -220,6 +223,8 @@ class SelectAlong(Op):
     def backward(ctx, g):
         from .indexing import scatter_zeros_along
 
+        if ctx.shape == ():
+            return g, None
         if not ctx.keepdim:
             g = g.unsqueeze(ctx.dim)
         return scatter_zeros_along(g, ctx.idx, ctx.dim, True, ctx.shape), None
@@ -456,6 +461,10 @@ def _cum_extreme(input, dim, which):
     xp = xp_of(input._data)
     d = norm_dim(dim, input._data.ndim)
     a = input._data
+    if a.ndim == 0:  # a 0-d input is its own running extreme
+        idx = xp.zeros((), dtype="int64")
+        values = SelectAlong.apply(input, U.Tensor._make(idx, None), dim=0, keepdim=True)
+        return namedtuple("cummax", ["values", "indices"])(values, U.Tensor._make(idx, None))
     acc = xp.maximum if which == "max" else xp.minimum
     vals = acc.accumulate(a, axis=d)
     # index of the last element equal to the running extreme (torch's choice)
@@ -508,10 +517,19 @@ def median(input, dim=None, keepdim=False):
     if dim is None:
         flat = input.reshape(-1)
         n = flat.shape[0]
+        if n == 0:  # torch: NaN (connected to the graph, so backward gives an empty gradient)
+            return flat.sum() * float("nan")
         idx = xp.argsort(flat._data, kind="stable")[(n - 1) // 2]
         return flat[int(idx)]
     d = norm_dim(dim, input._data.ndim)
+    if input._data.ndim == 0:  # a 0-d input is its own median along dim 0 / -1
+        idx = xp.zeros((), dtype="int64")
+        vals = SelectAlong.apply(input, U.Tensor._make(idx, None), dim=0, keepdim=keepdim,
+                                 tname="MedianBackward1")
+        return namedtuple("median", ["values", "indices"])(vals, U.Tensor._make(idx, None))
     n = input.shape[d]
+    if n == 0:
+        raise IndexError(f"median(): Expected reduction dim {d} to have non-zero size.")
     order = xp.argsort(input._data, axis=d, kind="stable")
     idx = xp.take(order, [(n - 1) // 2], axis=d).squeeze(d)
     vals = SelectAlong.apply(input, U.Tensor._make(idx, None), dim=d, keepdim=keepdim,
@@ -525,6 +543,13 @@ def mode(input, dim=-1, keepdim=False):
     """Most frequent value along ``dim`` (the smallest among ties) and an index of it."""
     xp = xp_of(input._data)
     d = norm_dim(dim, input._data.ndim)
+    if input._data.ndim == 0:  # a 0-d input is its own mode
+        idx = xp.zeros((), dtype="int64")
+        vals = SelectAlong.apply(input, U.Tensor._make(idx, None), dim=0, keepdim=keepdim,
+                                 tname="ModeBackward0")
+        return namedtuple("mode", ["values", "indices"])(vals, U.Tensor._make(idx, None))
+    if input.shape[d] == 0:
+        raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
     a = xp.moveaxis(input._data, d, -1)
     s = xp.sort(a, axis=-1)
     n = s.shape[-1]

@@ -209,6 +209,8 @@ def movedim(input, source, destination):
             f"contain the same number of dims as destination ({list(dst)} dims)")
     src = [norm_dim(s, nd) for s in src]
     dst = [norm_dim(d, nd) for d in dst]
+    if nd == 0:  # dim 0 / -1 of a 0-d tensor: nothing moves
+        return Permute.apply(input, perm=())
     order = [i for i in range(nd) if i not in src]
     perm = [None] * nd
     for s, d in zip(src, dst):
@@ -528,7 +530,8 @@ def flip(input, *args, dims=None):
     """Reverse the order along ``dims`` (``x.flip(0, 1)``, ``flip(x, (0, 1))``, ``dims=``)."""
     dims = _shape_args(args if dims is None else (dims,))
     nd = input._data.ndim
-    return Flip.apply(input, dims=tuple(norm_dim(d, nd) for d in dims))
+    dims = tuple(norm_dim(d, nd) for d in dims)
+    return Flip.apply(input, dims=dims if nd else ())
 
 
 def fliplr(input):

@@ -458,7 +458,7 @@ def _igamma(input, other, upper, out):
     if not dt.is_floating_point:
         from .elementwise import _tn
 
-        raise RuntimeError(f"\"{'igammac' if upper else 'igamma'}_cpu\" not implemented for '{_tn(dt)}'")
+        raise NotImplementedError(f"\"{'igammac' if upper else 'igamma'}_cpu\" not implemented for '{_tn(dt)}'")
     U.broadcast_shapes(a.shape, x.shape)
     return _out(_Igamma.apply(a, x, upper=upper), out)
 

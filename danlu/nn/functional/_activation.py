@@ -69,12 +69,22 @@ def relu_(input: Tensor) -> Tensor:
     return relu(input, inplace=True)
 
 
+def _int_limit(input, v):
+    """A float limit as torch's integer kernels see it: cast to the input's dtype (truncated)."""
+    return int(v) if not input.dtype.is_floating_point else v
+
+
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
-    """``x if x > threshold else value``."""
+    """``value if x <= threshold else x`` (NaN passes through); integer inputs too, with the
+    threshold and value cast to the input's dtype as torch's kernel does."""
+    if input.dtype == D.bool_:
+        raise NotImplementedError("\"threshold_cpu\" not implemented for 'Bool'")
+
     def fn(xp, a):
-        m = a > threshold
-        return xp.where(m, a, value), m
-    return _piecewise(input, fn, "threshold", inplace)
+        th = xp.asarray(_int_limit(input, threshold)).astype(a.dtype)
+        m = ~(a <= th)
+        return xp.where(m, a, xp.asarray(_int_limit(input, value)).astype(a.dtype)), m
+    return _apply(lambda x: N.PiecewiseLinear.apply(x, fn=fn), input, inplace)
 
 
 def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
@@ -85,10 +95,17 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     """``clamp(x, min_val, max_val)``; the gradient passes strictly inside the interval."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
+    if input.dtype == D.bool_:
+        raise RuntimeError("Bool inputs not supported for hardtanh")
+    if input.dtype == D.uint8 and (min_val < 0 or max_val < 0):
+        raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
+    lo, hi = _int_limit(input, min_val), _int_limit(input, max_val)
 
+    # NaN passes through; its gradient is 0 (torch's vectorised kernels: their scalar tail
+    # path gives 1, so torch itself is not consistent there)
     def fn(xp, a):
-        return xp.clip(a, min_val, max_val), (a > min_val) & (a < max_val)
-    return _piecewise(input, fn, "hardtanh", inplace)
+        return xp.clip(a, lo, hi), (a > lo) & (a < hi)
+    return _apply(lambda x: N.PiecewiseLinear.apply(x, fn=fn), input, inplace)
 
 
 def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
@@ -105,7 +122,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     def fn(xp, a):
         m = a > 0
         return xp.where(m, a, a * negative_slope), xp.where(m, 1.0, negative_slope)
-    return _piecewise(input, fn, "leaky_relu", inplace)
+    return _piecewise(input, fn, "leaky_relu_cpu", inplace)
 
 
 def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
@@ -120,7 +137,7 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
     generator; the gradient is the sampled slope (1 where ``x > 0``).  Eval: the fixed slope
     ``a = (lower + upper) / 2`` (``leaky_relu``).
     """
-    _check(input, "rrelu_with_noise_out_cpu")
+    _check(input, "rrelu_with_noise_out_cpu" if training else "leaky_relu_cpu")
     if lower > upper:
         raise RuntimeError("Lower bound should be less than or equal to the upper bound")
     if not training:
@@ -160,10 +177,10 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """``x if |x| > lambd else 0``."""
-    def fn(xp, a):
+    def fn(xp, a):  # NaN passes through with gradient 0 (torch's vectorised kernel)
         m = (a < -lambd) | (a > lambd)
-        return xp.where(m, a, 0), m
-    return _piecewise(input, fn, "hardshrink")
+        return xp.where(m | (a != a), a, 0), m
+    return _piecewise(input, fn, "hardshrink_cpu")
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
@@ -171,10 +188,10 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     if lambd < 0:
         raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
 
-    def fn(xp, a):
+    def fn(xp, a):  # NaN propagates (torch's ``a * 0`` in the dead zone) with gradient 0
         m = (a < -lambd) | (a > lambd)
-        return xp.where(a > lambd, a - lambd, xp.where(a < -lambd, a + lambd, 0)), m
-    return _piecewise(input, fn, "softshrink")
+        return xp.where(a > lambd, a - lambd, xp.where(a < -lambd, a + lambd, a * 0)), m
+    return _piecewise(input, fn, "softshrink_check")
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
@@ -182,12 +199,12 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     def fn(xp, a):
         # torch's backward uses the float literal 1.0f / 6.0f; match its numbers
         return xp.clip(a / 6 + 0.5, 0, 1), xp.where((a > -3) & (a < 3), _ONE_SIXTH_F32, 0.0)
-    return _piecewise(input, fn, "hardsigmoid", inplace)
+    return _piecewise(input, fn, "hardsigmoid_cpu", inplace)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * relu6(x + 3) / 6``."""
-    _check(input, "hardswish")
+    _check(input, "hardswish_cpu")
     return _apply(N.Hardswish.apply, input, inplace)
 
 
@@ -196,7 +213,7 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
 # ------------------------------------------------------------------------------------------
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``x if x > 0 else alpha * (exp(x) - 1)``."""
-    _check(input, "elu")
+    _check(input, "elu_cpu")
     return _apply(lambda x: N.Elu.apply(x, alpha=alpha, scale=1.0, input_scale=1.0), input, inplace)
 
 
@@ -206,7 +223,7 @@ def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """``scale * elu(x, alpha)`` with the self-normalising constants."""
-    _check(input, "selu")
+    _check(input, "elu_cpu")
     return _apply(lambda x: N.Elu.apply(x, alpha=_SELU_ALPHA, scale=_SELU_SCALE, input_scale=1.0),
                   input, inplace)
 
@@ -217,7 +234,7 @@ def selu_(input: Tensor) -> Tensor:
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
-    _check(input, "celu")
+    _check(input, "elu_cpu")
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError")
     # torch's backward rounds 1/alpha to float32 (derivatives.yaml: 1.0 / alpha.toFloat())
@@ -239,25 +256,25 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * sigmoid(x)`` (swish)."""
-    _check(input, "silu")
+    _check(input, "silu_cpu")
     return _apply(N.Silu.apply, input, inplace)
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * tanh(softplus(x))``."""
-    _check(input, "mish")
+    _check(input, "mish_cpu")
     return _apply(lambda x: x * N.Softplus.apply(x, beta=1.0, threshold=20.0).tanh(), input, inplace)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta x)) / beta``; linear where ``beta x > threshold``."""
-    _check(input, "softplus")
+    _check(input, "softplus_cpu")
     return N.Softplus.apply(input, beta=beta, threshold=threshold)
 
 
 def logsigmoid(input: Tensor) -> Tensor:
     """``log(1 / (1 + exp(-x)))``, stable for large |x|."""
-    _check(input, "log_sigmoid_forward")
+    _check(input, "log_sigmoid_cpu")
     return N.LogSigmoid.apply(input)
 
 

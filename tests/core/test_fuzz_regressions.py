@@ -1,0 +1,158 @@
+"""Regressions found by differential fuzzing against torch: each case runs in danlu and torch on
+the same inputs and must agree in result (dtype, shape, values; gradients where the case says
+so) or in the exception raised (type and first line of the message)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import danlu
+from tests._oracle import assert_close
+
+NAN = math.nan
+
+
+def _t(lib, v, dt="float64", grad=False):
+    x = lib.tensor(v, dtype=getattr(lib, dt))
+    return x.requires_grad_(True) if grad else x
+
+
+def _run(lib, fn):
+    try:
+        return "ok", fn(lib)
+    except Exception as e:  # noqa: BLE001 - the exception is the result being compared
+        return "err", (type(e).__name__, str(e).strip().split("\n")[0])
+
+
+def _same(fn):
+    kt, rt = _run(torch, fn)
+    kd, rd = _run(danlu, fn)
+    assert kd == kt, (rd, rt)
+    if kt == "err":
+        assert rd == rt
+    else:
+        assert_close(rd, rt)
+    return rd, rt
+
+
+# ---------------------------------------------------------------------------------------------
+# values, dtypes and errors
+# ---------------------------------------------------------------------------------------------
+CASES = {
+    # 0-d inputs along dim 0 / -1
+    "median_0d": lambda l: tuple(l.median(_t(l, 2.5), -1, keepdim=True)),
+    "mode_0d": lambda l: tuple(l.mode(_t(l, 2.5), 0, True)),
+    "cummin_0d": lambda l: tuple(l.cummin(_t(l, 2.5), -1)),
+    "cummax_0d": lambda l: tuple(l.cummax(_t(l, 1, "int64"), 0)),
+    "flip_0d": lambda l: l.flip(_t(l, 2.5), (0,)),
+    "movedim_0d": lambda l: l.movedim(_t(l, 2.5), 0, -1),
+    "nanquantile_0d": lambda l: l.nanquantile(_t(l, 2.5), 0.5, dim=0, keepdim=True),
+    # empty inputs
+    "median_empty": lambda l: l.median(l.zeros(0, dtype=l.float64)),
+    "median_empty_dim": lambda l: l.median(l.zeros(0, 3), 0),
+    "mode_empty_dim": lambda l: l.mode(l.zeros(0, 2), 0),
+    "quantile_empty": lambda l: l.quantile(l.zeros(0, dtype=l.int64), 0.5),
+    "quantile_int": lambda l: l.quantile(_t(l, [1, 2], "int64"), 0.5),
+    "quantile_q_dtype": lambda l: l.quantile(_t(l, [1.0, 2.0], "float32"), _t(l, 0.5)),
+    # integer / bool activations
+    "threshold_long": lambda l: l.nn.functional.threshold(_t(l, [-3, 0, 1, 2], "int64"), 0.1, 20),
+    "threshold_uint8": lambda l: l.nn.functional.threshold(_t(l, [0, 1, 5], "uint8"), 1, 7),
+    "threshold_bool": lambda l: l.nn.functional.threshold(_t(l, [True], "bool"), 0.5, 1),
+    "hardtanh_int32": lambda l: l.nn.functional.hardtanh(_t(l, [-3, 0, 1, 2], "int32"), -1.5, 0.5),
+    "relu6_uint8": lambda l: l.nn.functional.relu6(_t(l, [0, 3, 9], "uint8")),
+    "hardtanh_uint8_neg": lambda l: l.nn.functional.hardtanh(_t(l, [1], "uint8")),
+    "hardtanh_bool": lambda l: l.nn.functional.hardtanh(_t(l, [True], "bool")),
+    "relu_bool": lambda l: l.nn.functional.relu(_t(l, [True], "bool")),
+    "softsign_bool": lambda l: l.nn.functional.softsign(_t(l, [True], "bool")),
+    "abs_bool": lambda l: l.abs(_t(l, [True], "bool")),
+    "elu_long": lambda l: l.nn.functional.elu(_t(l, [1], "int64")),
+    "leaky_relu_long": lambda l: l.nn.functional.leaky_relu(_t(l, [1], "int64")),
+    "logsigmoid_int": lambda l: l.nn.functional.logsigmoid(_t(l, [1], "int32")),
+    "softshrink_long": lambda l: l.nn.functional.softshrink(_t(l, [1], "int64")),
+    "rrelu_long": lambda l: l.nn.functional.rrelu(_t(l, [1], "int64")),
+    # NaN passes through the piecewise activations
+    "threshold_nan": lambda l: l.nn.functional.threshold(_t(l, [NAN, 0.0, 1.0]), 0.5, 2.0),
+    "hardshrink_nan": lambda l: l.nn.functional.hardshrink(_t(l, [NAN, 0.2, 1.0])),
+    "softshrink_nan": lambda l: l.nn.functional.softshrink(_t(l, [NAN, 0.2, 1.0])),
+    "hardtanh_nan": lambda l: l.nn.functional.hardtanh(_t(l, [NAN, 0.2, 3.0])),
+    # torch's NotImplementedError for a missing dtype kernel
+    "gcd_float": lambda l: l.gcd(_t(l, [1.0]), _t(l, [2.0])),
+    "lshift_float": lambda l: l.bitwise_left_shift(_t(l, [1.0]), _t(l, [2.0])),
+    "bitwise_and_float_scalar": lambda l: l.bitwise_and(_t(l, [1], "int64"), 2.5),
+    "bitwise_xor_half": lambda l: l.bitwise_xor(_t(l, [1.0], "float16"), _t(l, [1], "int64")),
+    "bitwise_not_float": lambda l: l.bitwise_not(_t(l, [1.0], "float32")),
+    "igamma_int": lambda l: l.igamma(_t(l, [1], "int32"), _t(l, [2], "int32")),
+    # clamp's result type and integer wrap-around of Python scalars
+    "clamp_bool_int": lambda l: l.clamp(_t(l, [True, False], "bool"), -1, 1),
+    "clamp_bool_bool": lambda l: l.clamp(_t(l, [True, False], "bool"), True),
+    "clamp_uint8_neg": lambda l: l.clamp(_t(l, [1, 2], "uint8"), None, -1),
+    "where_uint8_neg": lambda l: l.where(_t(l, [True, False], "bool"), _t(l, [1, 2], "uint8"), -1),
+    "add_uint8_wrap": lambda l: _t(l, [1, 2], "uint8") + 300,
+    "mul_int8_wrap": lambda l: _t(l, [1, 2], "int8") * -200,
+    # integer alpha / beta / value
+    "addmm_int_coefs": lambda l: l.addmm(*[_t(l, [[1, 2], [3, 4]], "int64")] * 3, beta=-0.5, alpha=2.7),
+    "addmv_int_coefs": lambda l: l.addmv(_t(l, [1, 2], "int64"), _t(l, [[1, 2], [3, 4]], "int64"),
+                                         _t(l, [3, 4], "int64"), beta=0.5, alpha=1.5),
+    "baddbmm_int_coefs": lambda l: l.baddbmm(*[_t(l, [[[1, 2], [3, 4]]], "int64")] * 3, beta=1.5),
+    "addcmul_int_value": lambda l: l.addcmul(*[_t(l, [1, 2], "int32")] * 3, value=-1.5),
+    "addcmul_bool": lambda l: l.addcmul(*[_t(l, [True], "bool")] * 3, value=True),
+    "addcdiv_int": lambda l: l.addcdiv(_t(l, [1.0]), _t(l, [1], "int64"), _t(l, [2], "int64")),
+    "addr_int_float_beta": lambda l: l.addr(_t(l, [[1]], "int64"), _t(l, [1], "int64"),
+                                            _t(l, [1], "int64"), beta=0.5),
+    "add_int_float_alpha": lambda l: l.add(_t(l, 2, "int64"), 3, alpha=2.0),
+    "add_float_alpha_scalar": lambda l: l.add(_t(l, 2.0, "float32"), 3, alpha=0.5),
+    "add_bool_alpha_int": lambda l: l.add(_t(l, [2], "int64"), _t(l, [3], "int64"), alpha=True),
+    "sub_int_alpha": lambda l: l.sub(_t(l, [2], "int64"), 3, alpha=2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_same_as_torch(name):
+    _same(CASES[name])
+
+
+# ---------------------------------------------------------------------------------------------
+# gradients
+# ---------------------------------------------------------------------------------------------
+def _grad_same(fn, x):
+    xd, xt = danlu.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    yd, yt = fn(danlu, xd), fn(torch, xt)
+    assert_close(yd, yt)
+    w = np.linspace(0.5, 1.5, yt.numel()).reshape(tuple(yt.shape))
+    (gd,) = danlu.autograd.grad((yd * danlu.tensor(w)).sum(), xd)
+    (gt,) = torch.autograd.grad((yt * torch.tensor(w)).sum(), xt)
+    assert_close(gd, gt)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda l, x: l.median(x, 0).values,
+    lambda l, x: l.mode(x, -1, True).values,
+    lambda l, x: l.cummax(x, 0).values,
+    lambda l, x: l.flip(x, (0,)),
+    lambda l, x: l.movedim(x, 0, 0),
+    lambda l, x: l.quantile(x, 0.5, dim=0),
+])
+def test_zero_dim_grad(fn):
+    _grad_same(fn, 2.5)
+
+
+def test_median_grad_fn_name_0d():
+    x = danlu.tensor(2.5, requires_grad=True)
+    assert danlu.median(x, 0).values.grad_fn.name() == "MedianBackward1"
+    assert danlu.mode(x, 0).values.grad_fn.name() == "ModeBackward0"
+
+
+def test_hardswish_grad_at_kinks():
+    _grad_same(lambda l, x: l.nn.functional.hardswish(x), [-3.0, 3.0, -3.5, 2.9, 0.0])
+
+
+def test_relu_grad_through_nan():
+    # torch's threshold_backward lets the gradient through a NaN output (out <= 0 is False)
+    _grad_same(lambda l, x: l.nn.functional.relu(x), [NAN, -1.0, 0.0, 2.0])
+
+
+def test_threshold_grad_through_nan():
+    _grad_same(lambda l, x: l.nn.functional.threshold(x, 0.5, 2.0), [NAN, 0.0, 0.5, 1.0])
