@@ -240,7 +240,7 @@ def combinations(input, r: int = 2, with_replacement: bool = False):
     if input.ndim != 1:
         raise RuntimeError(f"Expect a 1D vector, but got shape {list(input.shape)}")
     gen = itertools.combinations_with_replacement if with_replacement else itertools.combinations
-    idx = list(gen(range(input.shape[0]), r))
+    idx = list(gen(range(input.shape[0]), r)) if r > 0 else []  # torch: r = 0 gives no rows
     if not idx:
         return dl.empty(0, r, dtype=input.dtype) if r > 0 else dl.empty(0, dtype=input.dtype)
     return input[dl.tensor(idx, dtype=D.int64)]

@@ -77,7 +77,9 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
     dt = _acc_dtype(input, dtype)
     if dt is not None and input._data.dtype != dt.np:
         input = input.to(dt)
-    return (Sum if dim is None else _SumDim).apply(input, axes=axes, keepdim=keepdim, dtype=None)
+    # NumPy widens small integers to int64; keep the dtype chosen above (torch's rule)
+    keep = input._data.dtype if input._data.dtype.kind in "iu" else None
+    return (Sum if dim is None else _SumDim).apply(input, axes=axes, keepdim=keepdim, dtype=keep)
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
@@ -118,7 +120,8 @@ class Prod(Op):
     @staticmethod
     def forward(ctx, a, axis, keepdim):
         ctx.axis, ctx.keepdim, ctx.shape = axis, keepdim, a.shape
-        return a.prod(axis=axis, keepdims=keepdim)
+        # NumPy widens small integers to int64; the dtype was chosen by the caller (torch's rule)
+        return a.prod(axis=axis, keepdims=keepdim, dtype=a.dtype if a.dtype.kind in "iu" else None)
 
     @staticmethod
     def backward(ctx, g):
@@ -390,7 +393,8 @@ class Cumsum(Op):
     @staticmethod
     def forward(ctx, a, dim):
         ctx.dim = dim
-        return xp_of(a).cumsum(a, axis=dim) if a.ndim else a.copy()
+        # NumPy widens small integers to int64; the dtype was chosen by the caller (torch's rule)
+        return xp_of(a).cumsum(a, axis=dim, dtype=a.dtype) if a.ndim else a.copy()
 
     @staticmethod
     def backward(ctx, g):
@@ -415,7 +419,7 @@ class Cumprod(Op):
     @staticmethod
     def forward(ctx, a, dim):
         ctx.dim = dim
-        return xp_of(a).cumprod(a, axis=dim) if a.ndim else a.copy()
+        return xp_of(a).cumprod(a, axis=dim, dtype=a.dtype) if a.ndim else a.copy()
 
     @staticmethod
     def backward(ctx, g):

@@ -106,6 +106,14 @@ CASES = {
     "add_float_alpha_scalar": lambda l: l.add(_t(l, 2.0, "float32"), 3, alpha=0.5),
     "add_bool_alpha_int": lambda l: l.add(_t(l, [2], "int64"), _t(l, [3], "int64"), alpha=True),
     "sub_int_alpha": lambda l: l.sub(_t(l, [2], "int64"), 3, alpha=2),
+    # an explicit small integer dtype is kept (NumPy would widen to int64)
+    "prod_dtype_int32": lambda l: l.prod(_t(l, [1, 2, 3], "int32"), 0, dtype=l.int32),
+    "sum_dtype_int16": lambda l: l.sum(_t(l, [1, 2, 3], "int32"), dtype=l.int16),
+    "sum_dtype_uint8_wrap": lambda l: l.sum(_t(l, [200, 100], "uint8"), dtype=l.uint8),
+    "cumsum_dtype_int32": lambda l: l.cumsum(_t(l, [1, 2, 3], "int32"), 0, dtype=l.int32),
+    "cumprod_dtype_int32": lambda l: l.cumprod(_t(l, [1, 2, 3], "int64"), 0, dtype=l.int32),
+    "cumsum_bool": lambda l: l.cumsum(_t(l, [True, True], "bool"), 0),
+    "combinations_r0": lambda l: l.combinations(_t(l, [1, 2], "int64"), 0),
 }
 
 
