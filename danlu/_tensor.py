@@ -22,7 +22,7 @@ class Tensor:
     """
 
     __slots__ = ("_data", "_rg", "grad_fn", "_output_nr", "_grad", "_vc", "_retains_grad",
-                 "_hooks", "_base", "_post_acc_hooks", "__weakref__")
+                 "_hooks", "_base", "_post_acc_hooks", "_view_nograd", "__weakref__")
     __array_priority__ = 1000
 
     def __init__(self, *args, dtype=None, device=None) -> None:
@@ -76,6 +76,8 @@ class Tensor:
     def size(self, dim=None):
         if dim is None:
             return Size(self._data.shape)
+        if self._data.ndim == 0:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         return self._data.shape[_U.norm_dim(dim, self._data.ndim)]
 
     @property
@@ -488,12 +490,42 @@ class Tensor:
                         "a view of a leaf Variable that requires grad is being used in an in-place operation.")
                 b = b._base
 
+    def _view_root(self) -> "Tensor | None":
+        """The tensor whose memory this view aliases, up its chain of bases (``None`` when self
+        is no view), for an in-place op about to be recorded on self: that base's history must
+        then be rebased (``_rebase_view_base``). A view made under no_grad is torch's error."""
+        cur, nograd = self, False
+        xp = B.xp_of(self._data)
+        while cur._base is not None and xp.may_share_memory(cur._base._data, self._data):
+            nograd = nograd or getattr(cur, "_view_nograd", False)
+            cur = cur._base
+        if cur is self:
+            return None
+        if nograd:
+            raise RuntimeError(
+                "A view was created in no_grad mode and is being modified inplace with grad mode "
+                "enabled. Given that this use case is ambiguous and error-prone, it is forbidden. "
+                "You can clarify your code by moving both the view and the inplace either both "
+                "inside the no_grad block (if you don't want the inplace to be tracked) or both "
+                "outside (if you want the inplace to be tracked).")
+        return cur
+
+    def _rebase_view_base(self, root: "Tensor | None", res: "Tensor") -> None:
+        """After an in-place op recorded on the view self (result ``res``): the base ``root``
+        becomes its old self with the view's elements replaced by ``res`` (torch's CopySlices),
+        so gradients through the base see the op."""
+        if root is not None and res.grad_fn is not None:
+            from ._ops.views import copy_slices
+
+            copy_slices(root, self, res)
+
     def _inplace(self, fn, *args, **kwargs) -> "Tensor":
         """Run out-of-place ``fn(self, *args)`` and write the result into self's memory."""
         self._check_inplace()
         recording = GradMode.enabled and (self._rg or any(
             isinstance(a, Tensor) and a._rg for a in args))
         if recording:
+            root = self._view_root()
             # the op may save its input; give it a snapshot since self is about to change
             src = Tensor._make(self._data.copy(), self.grad_fn, self._output_nr) \
                 if self._rg else Tensor._make(self._data, None)
@@ -527,6 +559,7 @@ class Tensor:
         self._vc[0] += 1
         if recording:
             self._adopt(res)
+            self._rebase_view_base(root, res)
         return self
 
     # -- indexing ----------------------------------------------------------------------

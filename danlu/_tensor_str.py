@@ -145,7 +145,8 @@ def tensor_repr(t) -> str:
     if not default_ok or (a.size == 0 and dt is not D.get_default_dtype()):
         suffixes.append(f"dtype={dt!r}")
     if t.grad_fn is not None:
-        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
+        # torch's C++ nodes (torch::autograd::CopySlices) print their bare type name
+        suffixes.append(f"grad_fn=<{t.grad_fn.name().rpartition('::')[2]}>")
     elif t._rg:
         suffixes.append("requires_grad=True")
     return prefix + ", ".join([body] + suffixes) + ")"

@@ -276,10 +276,12 @@ def setitem(x, key, value):
         x._data[k] = value._data
         x._vc[0] += 1
         return x
+    root = x._view_root()
     res = IndexPut.apply(x, value, key=k, accumulate=False)
     x._data[...] = res._data
     x._vc[0] += 1
     x._adopt(res)
+    x._rebase_view_base(root, res)
     return x
 
 

@@ -89,6 +89,49 @@ def _elem_strides(a):
     return tuple(s // a.itemsize for s in a.strides)
 
 
+def _alias_positions(xp, base, view):
+    """Flat (C-order) index into ``base`` of every element of ``view``, which aliases its
+    memory (an int64 array of the view's shape), from the two arrays' byte geometry."""
+    rel = _positions(xp, view.shape, view.strides, _ptr(view) - _ptr(base))
+    if base.flags.c_contiguous:
+        return rel // base.itemsize
+    own = _positions(xp, base.shape, base.strides, 0).reshape(-1)
+    order = xp.argsort(own, kind="stable")
+    return order[xp.searchsorted(own[order], rel)]
+
+
+class CopySlices(Op):
+    """A base's node after an in-place op recorded on one of its views: the base with the view's
+    elements (flat positions ``pos``) replaced by the op's result ``res``.  Gradient: ``g`` with
+    those positions zeroed to the old base, ``g`` gathered at them to ``res``."""
+
+    torch_name = "torch::autograd::CopySlices"
+
+    @staticmethod
+    def forward(ctx, base, res, pos):
+        xp = xp_of(base)
+        keep = xp.ones(base.size, base.dtype)
+        keep[pos.reshape(-1)] = 0
+        ctx.keep, ctx.pos = keep.reshape(base.shape), pos
+        return base  # the memory already holds the written values
+
+    @staticmethod
+    def backward(ctx, g):
+        n = ctx.needs_input_grad
+        T = U.Tensor
+        gb = g * T._make(ctx.keep.astype(g._data.dtype, copy=False), None) if n[0] else None
+        gr = g.reshape(-1)[T._make(ctx.pos, None)] if n[1] else None
+        return gb, gr
+
+
+def copy_slices(base, view, res) -> None:
+    """Rebase ``base``'s history after the in-place op with result ``res`` on its ``view``."""
+    if base._data.dtype != view._data.dtype:  # a reinterpreting view: element maps differ
+        return
+    pos = _alias_positions(xp_of(base._data), base._data, view._data)
+    base._adopt(CopySlices.apply(base, res, pos=pos))
+
+
 class AsStrided(Op):
     """A strided window on the input's storage.  Backward (torch's ``as_strided_backward``):
     scatter-add ``g`` into a zero storage, read the input's geometry back out of it, dividing by

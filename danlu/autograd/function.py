@@ -93,7 +93,8 @@ class Node:
             return self.torch_name or type(self).__name__ + "Backward0"
 
     def __repr__(self) -> str:
-        return f"<{self.name()} object at {hex(id(self))}>"
+        # torch's C++ nodes print their bare type name: <CopySlices object at ...>
+        return f"<{self.name().rpartition('::')[2]} object at {hex(id(self))}>"
 
     @property
     def next_functions(self):
@@ -320,8 +321,15 @@ class Op(Node):
         out = cls.forward(NOCTX, *[t._data for t in inputs], **kw)
         make = _T._make
         if cls.n_out == 1:
-            vc = inputs[0]._vc if cls._view and inputs and out.base is not None else None
-            return make(out, None, 0, vc)
+            if cls._view and inputs and out.base is not None:
+                # an unrecorded view still knows its base, so that an in-place op recorded on
+                # it later rebases the base's history (or is torch's error, made under no_grad)
+                res = make(out, None, 0, inputs[0]._vc)
+                res._base = inputs[0]
+                if not GradMode.enabled:
+                    res._view_nograd = True
+                return res
+            return make(out, None, 0)
         return tuple(make(o, None, 0) for o in out)
 
     def _run_backward(self, grads):

@@ -175,6 +175,70 @@ def test_leaf_inplace_error():
             x[:2].mul_(2)
 
 
+INPLACE_ON_VIEW = {
+    "slice mul_": lambda lib, b, w: b[1:].mul_(2),
+    "narrow add_": lambda lib, b, w: b.narrow(0, 1, 2).add_(w[:2]),
+    "view select": lambda lib, b, w: b.view(3, 1)[2].mul_(w[0]),
+    "transposed view": lambda lib, b, w: b.view(3, 1).t()[0, :2].mul_(w[1:]),
+    "view of view setitem": lambda lib, b, w: b[1:][0:1].__setitem__(0, w[2] * 5),
+    "copy_ into view": lambda lib, b, w: b[:2].copy_(w[1:] ** 2),
+    "relu_ on view": lambda lib, b, w: b[::2].sub_(w[:2]).relu_(),
+}
+
+
+@pytest.mark.parametrize("name", list(INPLACE_ON_VIEW))
+def test_inplace_on_view_rebases_base(name):
+    """An in-place op recorded on a view changes its base's history (torch's CopySlices): the
+    base's gradient sees the op, on a base that requires grad and on a plain buffer alike."""
+    op = INPLACE_ON_VIEW[name]
+    a, w = rng.standard_normal(3), rng.standard_normal(3)
+    res = []
+    for lib, conv in ((danlu, to_danlu), (torch, to_torch)):
+        x, wt = conv(a, True), conv(w, True)
+        base = x.clone()
+        op(lib, base, wt)
+        buf = lib.zeros(3, dtype=lib.float64)         # requires no grad until the op
+        op(lib, buf, wt)
+        loss = (base * lib.arange(1, 4)).sum()
+        (loss + (buf ** 2).sum() if buf.requires_grad else loss).backward()
+        res.append((base, buf, x.grad, wt.grad, repr(base.grad_fn).split(" ")[0],
+                    buf.requires_grad, buf.is_leaf))
+    assert_close(res[0][:4], res[1][:4])
+    assert res[0][4:] == res[1][4:]
+
+
+def test_inplace_on_view_of_non_contiguous_base():
+    arr = rng.standard_normal((2, 3))
+    w = rng.standard_normal(2)
+    res = []
+    for lib, conv in ((danlu, to_danlu), (torch, to_torch)):
+        buf = lib.from_numpy(arr.copy().T)           # a root array that is not C-contiguous
+        wt = conv(w, True)
+        buf[1].copy_(wt * 3)
+        buf[2, :1].mul_(wt[1])
+        (buf * lib.from_numpy(arr.T.copy())).sum().backward()
+        res.append((buf, wt.grad))
+    assert_close(res[0], res[1])
+
+
+def test_inplace_on_view_made_under_no_grad_is_an_error():
+    for lib in (danlu, torch):
+        w = lib.ones(2, requires_grad=True)
+        h = lib.ones(4, requires_grad=True) * 2
+        for base in (h, lib.zeros(4)):
+            with lib.no_grad():
+                v = base[2:]
+            with pytest.raises(RuntimeError, match="A view was created in no_grad mode and is "
+                                                   "being modified inplace with grad mode enabled"):
+                v.add_(w)
+            with lib.no_grad():
+                v.add_(w)                             # both inside no_grad: untracked
+        assert h.grad_fn.name() == "MulBackward0"
+        v = h.detach()[1:]                            # detach() ends the aliasing for autograd
+        v.mul_(w[0])
+        assert h.grad_fn.name() == "MulBackward0"
+
+
 def test_backward_non_scalar_error_and_gradient():
     x, tx = pair(3)
     msg = "grad can be implicitly created only for scalar outputs"
