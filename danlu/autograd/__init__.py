@@ -95,11 +95,15 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 "element 0 of tensors does not require grad and does not have a grad_fn")
     if allow_unused is None:
         allow_unused = materialize_grads
-    grads = _make_grads(outs, _seq(grad_outputs), create_graph)
     if retain_graph is None:
         retain_graph = create_graph
-    res = run_backward(outs, grads, retain_graph, create_graph, inputs=ins,
-                       allow_unused=allow_unused)
+    if is_grads_batched:
+        res = _batched_grad(outs, ins, _seq(grad_outputs), retain_graph, create_graph,
+                            allow_unused)
+    else:
+        grads = _make_grads(outs, _seq(grad_outputs), create_graph)
+        res = run_backward(outs, grads, retain_graph, create_graph, inputs=ins,
+                           allow_unused=allow_unused)
     if materialize_grads:
         from .. import _creation
 
@@ -107,6 +111,47 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if not create_graph:
         res = tuple(r.detach() if r is not None else None for r in res)
     return res
+
+
+def _batched_grad(outs, ins, grad_outputs, retain_graph, create_graph, allow_unused):
+    """``grad(..., is_grads_batched=True)``: dim 0 of every grad_output is a batch of
+    cotangents ``v_b``; the result for input x is ``stack_b(v_b^T J_x)`` (one vjp per batch
+    entry over the same graph, which is kept until the last one)."""
+    from .._ops.shape import stack
+
+    gos = list(grad_outputs) if grad_outputs is not None else [None] * len(outs)
+    sizes = []
+    for g in gos:
+        if g is None or g.ndim == 0:
+            raise ValueError("vmap(vjp, in_dims=0, ...)(<inputs>): Got in_dim=0 for some input, but "
+                             "that input is a Tensor of dimensionality 0 so expected in_dim to "
+                             "satisfy 0 <= in_dim < 0.")
+        sizes.append(g.shape[0])
+    if len(set(sizes)) > 1:
+        raise ValueError("vmap: Expected all tensors to have the same size in the mapped "
+                         f"dimension, got sizes {sizes} for the mapped dimension")
+    for i, (out, g) in enumerate(zip(outs, gos)):
+        if g.shape[1:] != out.shape:
+            # torch's message slices the batch dimension off twice: it prints g.shape[2:]
+            raise RuntimeError(
+                "If `is_grads_batched=True`, we interpret the first dimension of each grad_output "
+                "as the batch dimension. The sizes of the remaining dimensions are expected to "
+                f"match the shape of corresponding output, but a mismatch was detected: "
+                f"grad_output[{i}] has a shape of {g.shape[2:]} and output[{i}] has a shape of "
+                f"{out.shape}. If you only want some tensors in `grad_output` to be considered "
+                "batched, consider using vmap.")
+    per_entry = []
+    for b in range(sizes[0]):
+        grads = _make_grads(outs, [g[b] for g in gos], create_graph)
+        keep = retain_graph or b < sizes[0] - 1
+        per_entry.append(run_backward(outs, grads, keep, create_graph, inputs=ins,
+                                      allow_unused=allow_unused))
+    res = []
+    for k in range(len(ins)):
+        col = [r[k] for r in per_entry]
+        res.append(None if all(c is None for c in col) else stack(
+            [c if c is not None else ins[k].detach() * 0 for c in col]))
+    return tuple(res)
 
 
 from . import functional  # noqa: E402

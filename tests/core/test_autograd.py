@@ -482,6 +482,34 @@ def test_once_differentiable_blocks_double_backward():
         assert not g.requires_grad  # the incoming gradient needed no graph
 
 
+def test_grad_is_grads_batched():
+    """dim 0 of each grad_output is a batch of cotangents: one vjp per entry, stacked."""
+    a = rng.standard_normal(3)
+    res = []
+    for lib, conv in ((danlu, to_danlu), (torch, to_torch)):
+        x = conv(a, True)
+        u = lib.ones(1, dtype=lib.float64, requires_grad=True)
+        y = x ** 3
+        eye = lib.eye(3, dtype=lib.float64)
+        (jac,) = lib.autograd.grad(y, x, grad_outputs=eye, is_grads_batched=True, retain_graph=True)
+        # two outputs, create_graph for a second derivative, an unused input materialized
+        gs = lib.autograd.grad([y, y.sum() * 2], [x, u], grad_outputs=[eye, lib.ones(3, dtype=lib.float64)],
+                               is_grads_batched=True, create_graph=True, materialize_grads=True)
+        (h,) = lib.autograd.grad(gs[0].sum(), x)
+        res.append((jac, gs[0], gs[1], h))
+    assert_close(res[0], res[1])
+    for lib in (danlu, torch):
+        x = lib.ones(2, requires_grad=True)
+        with pytest.raises(RuntimeError, match=r"If `is_grads_batched=True`, we interpret the first "
+                                               r"dimension .* grad_output\[0\] has a shape of "):
+            lib.autograd.grad(x * 3, x, grad_outputs=lib.ones(2, 3), is_grads_batched=True)
+        with pytest.raises(ValueError, match="so expected in_dim to satisfy 0 <= in_dim < 0"):
+            lib.autograd.grad((x * 3).sum(), x, is_grads_batched=True)
+        with pytest.raises(ValueError, match=r"got sizes \[2, 3\] for the mapped dimension"):
+            lib.autograd.grad([x * 3, x * 2], x, grad_outputs=[lib.eye(2), lib.ones(3, 2)],
+                              is_grads_batched=True)
+
+
 def test_detect_anomaly_names_forward_op():
     x = danlu.tensor([0.0, 1.0], requires_grad=True)
     with pytest.warns(UserWarning) if False else _null():
