@@ -238,6 +238,7 @@ class Tensor:
                 t._grad = gd if t._grad is None else t._grad + gd
             return None
 
+        hook._retains_grad = True
         node = self.grad_fn
         if node._pre_hooks is None:
             node._pre_hooks = []
@@ -261,8 +262,10 @@ class Tensor:
         if node._pre_hooks is None:
             node._pre_hooks = []
         item = (self._output_nr, hook)
-        # user hooks run before retain_grad's, as in torch
-        node._pre_hooks.insert(0, item)
+        # user hooks run in registration order, all before retain_grad's, as in torch
+        at = next((i for i, (_, f) in enumerate(node._pre_hooks)
+                   if getattr(f, "_retains_grad", False)), len(node._pre_hooks))
+        node._pre_hooks.insert(at, item)
         return _function._Handle(node._pre_hooks, item)
 
     def register_post_accumulate_grad_hook(self, hook):

@@ -67,9 +67,12 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         retain_graph = create_graph
     if inputs is not None:
         ins = _seq(inputs)
+        for t in ins:  # torch: a non-leaf input retains its grad (its hook fills .grad)
+            if t.grad_fn is not None:
+                t.retain_grad()
         res = run_backward(outs, grads, retain_graph, create_graph, inputs=ins, allow_unused=True)
         for t, g in zip(ins, res):
-            if g is None:
+            if g is None or t.grad_fn is not None:
                 continue
             if create_graph:
                 t._grad = g if t._grad is None else t._grad + g

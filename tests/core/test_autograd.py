@@ -45,6 +45,34 @@ def test_non_leaf_grad_is_none_and_retain_grad():
     assert y.retains_grad and not z.retains_grad and x.is_leaf and not y.is_leaf
 
 
+def test_retain_grad_with_backward_inputs_and_hook_order():
+    """A retained non-leaf passed as ``backward(inputs=...)`` gets its gradient once; hooks run
+    in registration order, all before the retain_grad hook (whenever that was registered)."""
+    def run(lib):
+        out = []
+        w = lib.tensor([1.0, 2.0], requires_grad=True)
+        h = w * 3
+        h.retain_grad()
+        z = (h ** 2).sum()
+        lib.autograd.grad(z, w, retain_graph=True)
+        out.append(h.grad.clone())
+        z.backward(inputs=[h], retain_graph=True)
+        out.append(h.grad.clone())
+        z.backward(inputs=[w], retain_graph=True)
+        out += [h.grad.clone(), w.grad.clone()]
+        h.register_hook(lambda g: g * 10)
+        h.register_hook(lambda g: g + 1)              # order matters: (g*10)+1, not (g+1)*10
+        z.backward(inputs=[h], retain_graph=True)
+        out.append(h.grad.clone())
+        u = h * 1                                     # a non-leaf input is made to retain grad
+        (u ** 2).sum().backward(inputs=[u])
+        assert u.retains_grad
+        out.append(u.grad)
+        return out
+
+    assert_close(run(danlu), run(torch))
+
+
 def test_register_hook_modifies_and_remove():
     x, tx = pair(3)
     seen = []
