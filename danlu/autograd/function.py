@@ -517,6 +517,11 @@ class Function(FunctionCtx, metaclass=_FunctionMeta):
             GradMode.enabled = prev
         single = not isinstance(outputs, tuple)
         outs = (outputs,) if single else outputs
+        dirty = getattr(ctx, "_dirty", ())
+        if dirty and not all(any(d is o for o in outs) for d in dirty):
+            raise RuntimeError(
+                "Some elements marked as dirty during the forward method were not returned as "
+                "output. The inputs that are modified inplace must all be outputs of the Function.")
         if not record:
             return outputs
         ctx.next_edges = tuple(
@@ -527,8 +532,21 @@ class Function(FunctionCtx, metaclass=_FunctionMeta):
         wrapped = []
         meta = []
         raw_to_wrapped = {}
+        rebase = []
         for i, o in enumerate(outs):
-            if isinstance(o, Tensor):
+            if isinstance(o, Tensor) and any(o is d for d in dirty):
+                # an input modified in place (mark_dirty): it is the output, with new history
+                if o.grad_fn is None and o._rg:
+                    raise RuntimeError("a leaf Variable that requires grad has been used in an "
+                                       "in-place operation.")
+                o._check_inplace()  # a view of such a leaf
+                meta.append((o.shape, o.dtype, o._data))
+                if id(o) not in non_diff and o.dtype.is_floating_point:
+                    rebase.append((o, o._view_root()))
+                    o.grad_fn, o._output_nr, o._rg = ctx, i, True
+                raw_to_wrapped[id(o)] = o
+                wrapped.append(o)
+            elif isinstance(o, Tensor):
                 meta.append((o.shape, o.dtype, o._data))
                 if id(o) in non_diff or not o.dtype.is_floating_point:
                     w = Tensor._make(o._data, None, 0, o._vc)
@@ -539,6 +557,8 @@ class Function(FunctionCtx, metaclass=_FunctionMeta):
             else:
                 meta.append(((), None, None))
                 wrapped.append(o)
+        for o, root in rebase:  # a dirty view: its base now holds the Function's output
+            o._rebase_view_base(root, o)
         ctx._out_meta = meta
         ctx.n_out = len(outs)
         to_save = getattr(ctx, "_to_save", ())

@@ -484,6 +484,58 @@ def test_custom_function_vjp_alias():
         Both.apply(x).sum().backward()
 
 
+def test_custom_function_mark_dirty():
+    """An input modified in place and marked dirty is returned as the very same tensor with the
+    Function as its history; on a view, the base's history is rebased too."""
+    def run(lib):
+        class AddOne_(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                x.add_(1)
+                ctx.mark_dirty(x)
+                return x
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * 3
+
+        out = []
+        leaf = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        a = leaf * 2
+        b = AddOne_.apply(a)
+        assert b is a and a.grad_fn.name() == "AddOne_Backward"
+        (a * lib.tensor([1.0, 2.0, 3.0])).sum().backward()
+        out += [a, leaf.grad]
+        leaf.grad = None
+        base = leaf * 1
+        v = AddOne_.apply(base[1:])
+        (base * lib.tensor([1.0, 2.0, 3.0])).sum().backward()
+        out += [base, v, leaf.grad, repr(base.grad_fn).split(" ")[0]]
+        with pytest.raises(RuntimeError, match="a leaf Variable that requires grad has been used"):
+            AddOne_.apply(leaf)
+        with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad"):
+            AddOne_.apply(leaf[1:])
+
+        class Forgot(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, y):
+                x.add_(1)
+                ctx.mark_dirty(x)
+                return y * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                return g, g
+
+        with pytest.raises(RuntimeError, match="Some elements marked as dirty during the forward"):
+            Forgot.apply(leaf * 1, leaf)
+        return out
+
+    d, t = run(danlu), run(torch)
+    assert_close(d[:5], t[:5])
+    assert d[5] == t[5] == "<CopySlices"
+
+
 def test_once_differentiable_blocks_double_backward():
     """As in torch: under create_graph the gradients sit behind an Error node that raises when
     differentiated again; without a graph to build they are plain."""
