@@ -92,6 +92,22 @@ def _tn(dt) -> str:
         return dt.name
 
 
+def _bool_matmul_check(sa, sb, numel: int) -> None:
+    """torch has no bool matmul kernel: its error (naming the kernel that the operand dims
+    dispatch to) unless the product is empty or sums over nothing (dot always raises)."""
+    na, nb = len(sa), len(sb)
+    if na == 1 and nb == 1:
+        kernel = "dot"
+    elif nb >= 3 or (na == 1 and nb > 2):
+        kernel = "bmm"
+    elif nb == 1:
+        kernel = "addmv_impl_cpu"
+    else:
+        kernel = "addmm_impl_cpu_"
+    if kernel == "dot" or (sa[-1] and numel):
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+
+
 def _matmul(input, other, out, batched):
     """``matmul`` whose case with an operand of more than 2 dims is the op ``batched``."""
     if not isinstance(input, U.Tensor) or not isinstance(other, U.Tensor):
@@ -137,6 +153,8 @@ def _matmul(input, other, out, batched):
         if sa[:-2] != sb[:-2]:
             U.broadcast_shapes(sa[:-2], sb[:-2])
         r = (_Mm if na == nb == 2 else batched).apply(a, b)
+    if a._data.dtype.kind == "b":
+        _bool_matmul_check(sa, sb, r._data.size)
     if out is not None:
         out.copy_(r)
         return out

@@ -82,20 +82,36 @@ def select(input, dim: int, index: int):
     return input[key]
 
 
-def trapezoid(y, x=None, *, dx=None, dim: int = -1):
-    """Trapezoidal rule: sum_i (x[i+1] - x[i]) (y[i+1] + y[i]) / 2 along ``dim``."""
+def _trapz_check_bool(name, y, x):
+    if x is not None and (y.dtype == D.bool_ or x.dtype == D.bool_):
+        raise RuntimeError(f"{name}: received a bool input for `x` or `y`, but bool is not supported")
+    if x is None and y.dtype == D.bool_:
+        raise RuntimeError(f"{name}: received a bool input for `y`, but bool is not supported")
+
+
+def _trapz_sums(y, dim):
+    """``y[1:] + y[:-1]`` along ``dim`` (empty when ``dim`` has fewer than 2 entries)."""
     m = y.shape[dim]
-    if m == 0:
-        return y.sum(dim)
-    s = y.narrow(dim, 1, m - 1) + y.narrow(dim, 0, m - 1)
+    return y.narrow(dim, min(m, 1), max(m - 1, 0)) + y.narrow(dim, 0, max(m - 1, 0))
+
+
+def trapezoid(y, x=None, *, dx=None, dim: int = -1):
+    """Trapezoidal rule: sum_i (x[i+1] - x[i]) (y[i+1] + y[i]) / 2 along ``dim``; zeros of
+    y's dtype (``dim`` removed) when ``dim`` is empty."""
+    dim = U.norm_dim(dim, y.ndim)
+    if y.shape[dim] == 0:
+        return _dl().zeros(y.shape[:dim] + y.shape[dim + 1:], dtype=y.dtype, device=y.device)
+    _trapz_check_bool("trapezoid", y, x)
+    s = _trapz_sums(y, dim)
     if x is None:
         return (s * (1.0 if dx is None else dx)).sum(dim) / 2
     return (s * diff(x, dim=dim if x.ndim > 1 else -1)).sum(dim) / 2
 
 
 def cumulative_trapezoid(y, x=None, *, dx=None, dim: int = -1):
-    m = y.shape[dim]
-    s = y.narrow(dim, 1, max(m - 1, 0)) + y.narrow(dim, 0, max(m - 1, 0))
+    """Running trapezoidal rule: cumsum_i (x[i+1] - x[i]) (y[i+1] + y[i]) / 2 along ``dim``."""
+    _trapz_check_bool("cumulative_trapezoid", y, x)
+    s = _trapz_sums(y, dim)
     if x is None:
         return (s * (1.0 if dx is None else dx)).cumsum(dim) / 2
     return (s * diff(x, dim=dim if x.ndim > 1 else -1)).cumsum(dim) / 2

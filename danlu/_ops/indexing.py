@@ -545,8 +545,15 @@ class ScatterMinMax(Op):
         ctx.idx, ctx.dim, ctx.include_self = idx, dim, include_self
         key = _scatter_key(xp, idx, dim)
         out = a.copy()
-        if not include_self:
-            out[key] = -xp.inf if reduce == "amax" else xp.inf
+        if not include_self:  # start from the dtype's identity of the reduction
+            dt = out.dtype
+            if dt.kind == "b":
+                lo, hi = False, True
+            elif dt.kind in "iu":
+                lo, hi = xp.iinfo(dt).min, xp.iinfo(dt).max
+            else:
+                lo, hi = -xp.inf, xp.inf
+            out[key] = lo if reduce == "amax" else hi
         (xp.maximum if reduce == "amax" else xp.minimum).at(out, key, src)
         if not include_self:  # entries no source reached keep their input value
             hit = xp.zeros(a.shape, bool)

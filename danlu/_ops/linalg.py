@@ -39,12 +39,12 @@ def _tname(dt) -> str:
             "int16": "Short", "int8": "Char", "float32": "Float", "float64": "Double"}[dt.name]
 
 
-def _check(A, fn: str, square: bool = True) -> None:
+def _check(A, fn: str, square: bool = True, floating: bool = True) -> None:
     if not isinstance(A, U.Tensor):
         raise TypeError(f"{fn}(): argument 'A' (position 1) must be Tensor, not {type(A).__name__}")
     if A.ndim < 2:
         raise RuntimeError(f"{fn}: The input tensor A must have at least 2 dimensions.")
-    if A.dtype not in (D.float32, D.float64):
+    if floating and A.dtype not in (D.float32, D.float64):
         raise RuntimeError(
             f"{fn}: Expected a floating point or complex tensor as input. Got {_tname(A.dtype)}")
     if square and A.shape[-1] != A.shape[-2]:
@@ -631,10 +631,14 @@ def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
 # composites
 # ------------------------------------------------------------------------------------------
 def matrix_power(A, n: int):
-    """``A^n`` by repeated squaring; negative ``n`` inverts first."""
-    _check(A, "linalg.matrix_power")
+    """``A^n`` by repeated squaring; negative ``n`` inverts first.  Any dtype for ``n >= 0``:
+    integer powers keep the dtype and wrap around on overflow, as torch's."""
+    _check(A, "linalg.matrix_power", floating=False)
     if n == 0:
-        return _eye(A.shape[-1], A).expand(A.shape) + A * 0
+        eye = _eye(A.shape[-1], A).expand(A.shape)
+        return eye + A * 0 if A.requires_grad else eye.clone()
+    if n == 1:
+        return A.clone()
     if n < 0:
         A, n = inv(A), -n
     result = None

@@ -138,6 +138,8 @@ class CrossEntropyIdx(Op):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
+        if x.shape[0] == 0:  # no rows: the forward cached nothing, the gradient is empty
+            return (_T(xp_of(x._data).zeros_like(x._data)),)
         xp = xp_of(ctx.p)
         m, c = ctx.p.shape
         if ctx.scale is not None:  # reduced output: every row gets scale * g

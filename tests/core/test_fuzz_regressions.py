@@ -114,6 +114,70 @@ CASES = {
     "cumprod_dtype_int32": lambda l: l.cumprod(_t(l, [1, 2, 3], "int64"), 0, dtype=l.int32),
     "cumsum_bool": lambda l: l.cumsum(_t(l, [True, True], "bool"), 0),
     "combinations_r0": lambda l: l.combinations(_t(l, [1, 2], "int64"), 0),
+    # broadcasting / promotion / empty inputs
+    "cosine_similarity_bcast": lambda l: l.nn.functional.cosine_similarity(
+        _t(l, [[1.0, 2.0], [3.0, -1.0]]), _t(l, [2.0, 1.0], "float32")),
+    "cosine_similarity_bcast_dim0": lambda l: l.nn.functional.cosine_similarity(
+        _t(l, [[1.0, 2.0], [3.0, -1.0]]), _t(l, [2.0, 1.0]), dim=0),
+    "cosine_similarity_int_float": lambda l: l.nn.functional.cosine_similarity(
+        _t(l, [[1, 2]], "int64"), _t(l, [2.0, 1.0], "float32")),
+    "cosine_similarity_int": lambda l: l.nn.functional.cosine_similarity(
+        _t(l, [[1, 2]], "int64"), _t(l, [2, 1], "int64")),
+    "cosine_similarity_mismatch": lambda l: l.nn.functional.cosine_similarity(l.ones(2, 3), l.ones(4)),
+    "cosine_similarity_empty": lambda l: l.nn.functional.cosine_similarity(l.ones(0, 0), l.ones(0)),
+    "instance_norm_empty_spatial": lambda l: l.nn.functional.instance_norm(l.ones(2, 2, 0, 1)),
+    "instance_norm_empty_running": lambda l: (lambda m, v: (
+        l.nn.functional.instance_norm(l.ones(2, 2, 0), m, v), m, v))(l.zeros(2), l.ones(2)),
+    "instance_norm_2d_eval": lambda l: l.nn.functional.instance_norm(
+        _t(l, [[1.0, 2.0]]), l.zeros(2), l.ones(2), use_input_stats=False),
+    "instance_norm_1d_eval": lambda l: l.nn.functional.instance_norm(
+        l.ones(2), l.zeros(2), l.ones(2), use_input_stats=False),
+    "size_0d": lambda l: l.ones(()).size(-1),
+    "scatter_amin_int_empty": lambda l: l.scatter_reduce(
+        _t(l, [1, 2, 3], "int64"), 0, _t(l, [], "int64"), _t(l, [], "int64"), "amin", include_self=False),
+    "scatter_amax_int": lambda l: l.scatter_reduce(
+        _t(l, [1, 2, 3], "int64"), 0, _t(l, [0, 0], "int64"), _t(l, [5, -7], "int64"), "amax",
+        include_self=False),
+    "scatter_amin_uint8": lambda l: l.scatter_reduce(
+        _t(l, [1, 2, 3], "uint8"), 0, _t(l, [0, 0], "int64"), _t(l, [5, 7], "uint8"), "amin",
+        include_self=False),
+    "scatter_amax_bool": lambda l: l.scatter_reduce(
+        _t(l, [True, False], "bool"), 0, _t(l, [0, 0], "int64"), _t(l, [False, False], "bool"), "amax",
+        include_self=False),
+    "index_reduce_amax_int": lambda l: l.index_reduce(
+        _t(l, [1, 2, 3], "int64"), 0, _t(l, [1, 1], "int64"), _t(l, [-4, -5], "int64"), "amax",
+        include_self=False),
+    "cumulative_trapezoid_empty_int": lambda l: l.cumulative_trapezoid(l.zeros(0, 2, dtype=l.int64), dim=0),
+    "cumulative_trapezoid_empty_x": lambda l: l.cumulative_trapezoid(l.zeros(0, dtype=l.float64), l.zeros(0)),
+    "cumulative_trapezoid_bool": lambda l: l.cumulative_trapezoid(_t(l, [True, False], "bool")),
+    "trapezoid_empty_int32": lambda l: l.trapezoid(l.zeros(2, 0, dtype=l.int32)),
+    "trapezoid_bool_x": lambda l: l.trapezoid(l.zeros(3), l.zeros(3, dtype=l.bool)),
+    "log_softmax_empty_int": lambda l: l.log_softmax(l.zeros(2, 0, dtype=l.int32), 0),
+    "softmax_empty_uint8": lambda l: l.nn.functional.softmax(l.zeros(0, dtype=l.uint8), 0),
+    "softmax_int_not_last": lambda l: l.nn.functional.softmax(l.ones(2, 1, dtype=l.int64), 0),
+    "softmax_int_bad_dim": lambda l: l.nn.functional.softmax(l.ones(2, 0, dtype=l.int64), 5),
+    "cross_entropy_int": lambda l: l.nn.functional.cross_entropy(
+        l.ones(2, 3, 4, dtype=l.int64), l.zeros(2, 4, dtype=l.int64)),
+    "cross_entropy_int_empty": lambda l: l.nn.functional.cross_entropy(
+        l.ones(0, 3, dtype=l.int64), l.zeros(0, dtype=l.int64)),
+    "cross_entropy_int_empty_probs": lambda l: l.nn.functional.cross_entropy(
+        l.ones(0, 3, dtype=l.int64), l.zeros(0, 3)),
+    "nll_loss_int": lambda l: l.nn.functional.nll_loss(l.ones(2, 3, dtype=l.int64), l.zeros(2, dtype=l.int64)),
+    "matrix_power_int": lambda l: l.matrix_power(_t(l, [[3, 1], [2, 5]], "int64"), 3),
+    "matrix_power_int32_wrap": lambda l: l.matrix_power(_t(l, [[3, 1], [2, 5]], "int32"), 30),
+    "matrix_power_uint8_wrap": lambda l: l.linalg.matrix_power(_t(l, [[3, 1], [2, 5]], "uint8"), 5),
+    "matrix_power_int_0": lambda l: l.matrix_power(_t(l, [[3, 1], [2, 5]], "int16"), 0),
+    "matrix_power_bool_0": lambda l: l.matrix_power(_t(l, [[True, False], [True, True]], "bool"), 0),
+    "matrix_power_bool_3": lambda l: l.matrix_power(_t(l, [[True, False], [True, True]], "bool"), 3),
+    "matrix_power_int_neg": lambda l: l.matrix_power(_t(l, [[3, 1], [2, 5]], "int64"), -1),
+    "matrix_power_int_nonsquare": lambda l: l.matrix_power(l.ones(2, 3, dtype=l.int64), 1),
+    "matrix_power_half": lambda l: l.matrix_power(_t(l, [[3, 1], [2, 5]], "float16"), 2),
+    "matmul_bool": lambda l: l.ones(2, 2, dtype=l.bool) @ l.ones(2, 2, dtype=l.bool),
+    "matmul_bool_mv": lambda l: l.ones(3, 2, 2, dtype=l.bool) @ l.ones(2, dtype=l.bool),
+    "matmul_bool_bmm": lambda l: l.ones(2, dtype=l.bool) @ l.ones(3, 2, 2, dtype=l.bool),
+    "matmul_bool_dot_empty": lambda l: l.ones(0, dtype=l.bool) @ l.ones(0, dtype=l.bool),
+    "matmul_bool_k0": lambda l: l.ones(2, 0, dtype=l.bool) @ l.ones(0, 2, dtype=l.bool),
+    "matmul_bool_empty": lambda l: l.ones(3, 0, 2, dtype=l.bool) @ l.ones(3, 2, 2, dtype=l.bool),
 }
 
 
@@ -164,3 +228,21 @@ def test_relu_grad_through_nan():
 
 def test_threshold_grad_through_nan():
     _grad_same(lambda l, x: l.nn.functional.threshold(x, 0.5, 2.0), [NAN, 0.0, 0.5, 1.0])
+
+
+def test_matrix_power_1_is_a_copy():
+    a = danlu.tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert danlu.matrix_power(a, 1) is not a
+
+
+def test_cross_entropy_empty_ignore_index_grad():
+    # the fused op caches nothing for zero rows; its gradient is the empty zeros
+    _grad_same(lambda l, x: l.nn.functional.cross_entropy(
+        x.reshape(1, 2, 1, 0), l.zeros(1, 1, 0, dtype=l.int64), ignore_index=1, reduction="none"),
+        np.zeros((0,)).tolist())
+
+
+def test_cosine_similarity_grad_below_eps():
+    # torch clamps the norms' values only: the gradient flows through the unclamped norm
+    _grad_same(lambda l, x: l.nn.functional.cosine_similarity(
+        x.reshape(2, 2), l.tensor([1.0, 3.0], dtype=l.float64), dim=-1), [1e-10, 0.0, 1.0, 2.0])

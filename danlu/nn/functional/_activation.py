@@ -325,10 +325,12 @@ def _softmax_like(op, input, dim, dtype, name):
         dim = _softmax_dim(name, input.ndim)
     if dtype is not None:
         input = input.to(D.to_dtype(dtype))
-    if not input.dtype.is_floating_point:
-        raise NotImplementedError(f'"{name}_lastdim_kernel_impl" not implemented for '
-                                  f"'{_tname(input.dtype)}'")
     d = norm_dim(dim, input.ndim)
+    if not input.dtype.is_floating_point:
+        if input.numel() == 0:  # torch returns the empty input before dispatching on its dtype
+            return input.clone()
+        kernel = "lastdim_kernel_impl" if d == max(input.ndim - 1, 0) else "kernel_impl"
+        raise NotImplementedError(f'"{name}_{kernel}" not implemented for \'{_tname(input.dtype)}\'')
     if input.ndim == 0:
         return op.apply(input.reshape(1), dim=0).reshape(())
     return op.apply(input, dim=d)

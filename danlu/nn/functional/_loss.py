@@ -195,6 +195,12 @@ def _check_weight(weight, c: int):
     return weight
 
 
+def _nll_dtype_check(input: Tensor) -> None:
+    if not input.dtype.is_floating_point:
+        kernel = "nll_loss_out_frame" if input.ndim <= 2 else "nll_loss2d_forward_out_frame"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_tname(input.dtype)}\'')
+
+
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
              ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
     """``-w[t] * input[t]`` per element (input holds log-probabilities, class dim 1);
@@ -202,6 +208,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     reduction = _legacy(size_average, reduce, reduction)
     _check_reduction(reduction)
     _class_target_check(input, target)
+    _nll_dtype_check(input)
     x2, t = _as_rows(input, target)
     c = x2.shape[1]
     weight = _check_weight(weight, c)
@@ -234,15 +241,17 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     _check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    if not input.dtype.is_floating_point:
-        raise RuntimeError(f'"log_softmax_lastdim_kernel_impl" not implemented for \'{_tname(input.dtype)}\'')
     cdim = 0 if input.ndim == 1 else 1
+    if not input.dtype.is_floating_point and input.numel():
+        kernel = "lastdim_kernel_impl" if cdim == max(input.ndim - 1, 0) else "kernel_impl"
+        raise NotImplementedError(f'"log_softmax_{kernel}" not implemented for \'{_tname(input.dtype)}\'')
     if tuple(target.shape) == tuple(input.shape) and input.ndim >= 1:
         if not target.dtype.is_floating_point:
             raise RuntimeError("Expected floating point type for target with class probabilities, "
                                f"got {_tname(target.dtype)}")
         return _cross_entropy_probs(input, target, weight, reduction, label_smoothing, cdim)
     _class_target_check(input, target)
+    _nll_dtype_check(input)
     x2, t = _as_rows(input, target)
     c = x2.shape[1]
     weight = _check_weight(weight, c)
@@ -662,10 +671,25 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, o
 
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
-    """``sum(x1 / max(||x1||, eps) * x2 / max(||x2||, eps))`` along ``dim`` (broadcasting)."""
-    n1 = vector_norm(x1, 2, dim, True).clamp(min=eps)
-    n2 = vector_norm(x2, 2, dim, True).clamp(min=eps)
-    return ((x1 / n1) * (x2 / n2)).sum(dim)
+    """``sum(x1 / max(||x1||, eps) * x2 / max(||x2||, eps))`` along ``dim``.
+
+    The inputs are broadcast first (integer ones converted to the common floating dtype); as in
+    torch the clamp to ``eps`` changes only the value of the norm, not its gradient."""
+    from ..._ops._util import broadcast_shapes, result_dtype
+
+    dt = result_dtype(x1, x2)
+    if not dt.is_floating_point:
+        raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is {_tname(dt)}")
+    shape = broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
+    # integer inputs are converted to the common dtype; floating ones keep theirs up to the product
+    x1 = (x1 if x1.dtype.is_floating_point else x1.to(dt)).expand(shape)
+    x2 = (x2 if x2.dtype.is_floating_point else x2.to(dt)).expand(shape)
+
+    def _norm(x: Tensor) -> Tensor:
+        n = vector_norm(x, 2, dim, True)
+        return n + (n.detach().clamp(min=eps) - n.detach())
+
+    return ((x1 / _norm(x1)) * (x2 / _norm(x2))).sum(dim)
 
 
 def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,

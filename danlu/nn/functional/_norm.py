@@ -94,21 +94,24 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
                   momentum: float = 0.1, eps: float = 1e-05) -> Tensor:
     """Each (sample, channel) normalised over its spatial dims; running statistics (when
     given) track the batch-average of the per-instance mean and unbiased variance."""
-    if input.ndim < 3:
-        raise ValueError(f"Expected 3D or higher input (got {input.ndim}D input)")
+    spatial = 1
+    for s in input.shape[2:]:
+        spatial *= s
+    if use_input_stats and spatial == 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size {input.shape}")
+    input.size(0), input.size(1)  # torch's IndexError for a 0-d / 1-d input
     c = input.shape[1]
     bshape = (1, c) + (1,) * (input.ndim - 2)
     if not use_input_stats:
         if running_mean is None or running_var is None:
             raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")
-        return _eval_norm(input, running_mean, running_var, weight, bias, eps, bshape)
-    spatial = 1
-    for s in input.shape[2:]:
-        spatial *= s
-    if spatial <= 1:
-        raise ValueError(f"Expected more than 1 spatial element when training, got input size {input.shape}")
+        rm, rv = running_mean.to(input.dtype), running_var.to(input.dtype)  # torch's statistics copies
+        return _eval_norm(input, rm, rv, weight, bias, eps, bshape)
     axes = tuple(range(2, input.ndim))
     w, b = _affine_args(weight, bias, bshape, input)
+    if spatial == 0:  # no spatial elements: the empty result, the running statistics untouched
+        y = input * 0
+        return y if w is None else (y * w if b is None else y * w + b)
     stats = {} if running_mean is not None or running_var is not None else None
     y = _normalize(input, axes, eps, w, b, stats)
     if stats is not None:
