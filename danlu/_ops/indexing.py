@@ -220,12 +220,40 @@ def getitem(x, key):
     return BasicIndex.apply(x, key=k, tname="SliceBackward0" if type(key) is slice else None)
 
 
+def _setitem_name(key, shape) -> str:
+    """torch's node name after ``x[key] = v`` (``key`` as ``convert_key`` returns it): torch
+    first applies the basic part of the key as a view, then writes into it -- a copy_ into a
+    real view is CopySlices, into x itself (whole-dim slices, ``...``) CopyBackwards, and an
+    advanced index put into x itself IndexPutBackward0."""
+    basic = [k for k in key if k is None or k is Ellipsis or isinstance(k, (int, slice))]
+    if len(basic) == len(key):
+        whole = _index_name(key, shape) == "AliasBackward0"
+        return "CopyBackwards" if whole else "torch::autograd::CopySlices"
+    dim, identity = 0, True
+    for k in key:
+        if k is None or (isinstance(k, int) and type(k) is not bool):
+            identity = False
+        elif k is Ellipsis:
+            dim += len(shape) - builtins.sum(
+                1 if not hasattr(k2, "ndim") or k2.dtype.kind != "b" else k2.ndim
+                for k2 in key if k2 is not None and k2 is not Ellipsis)
+        elif isinstance(k, slice):
+            identity = identity and k.indices(shape[dim]) == (0, shape[dim], 1)
+            dim += 1
+        else:
+            dim += k.ndim if k.dtype.kind == "b" else 1
+    return "IndexPutBackward0" if identity else "torch::autograd::CopySlices"
+
+
 class IndexPut(Op):
-    """Out-of-place ``x[key] = v`` (``accumulate``: ``x[key] += v``)."""
+    """Out-of-place ``x[key] = v`` (``accumulate``: ``x[key] += v``); ``tname`` is the node's
+    torch name when it stands for a setitem."""
 
     @staticmethod
-    def forward(ctx, a, v, key, accumulate):
+    def forward(ctx, a, v, key, accumulate, tname=None):
         xp = xp_of(a)
+        if tname is not None:
+            ctx._tname = tname
         ctx.key = key
         ctx.vshape = v.shape
         ctx.accumulate = accumulate
@@ -277,7 +305,7 @@ def setitem(x, key, value):
         x._vc[0] += 1
         return x
     root = x._view_root()
-    res = IndexPut.apply(x, value, key=k, accumulate=False)
+    res = IndexPut.apply(x, value, key=k, accumulate=False, tname=_setitem_name(k, x._data.shape))
     x._data[...] = res._data
     x._vc[0] += 1
     x._adopt(res)

@@ -192,3 +192,32 @@ def test_version_error_names_the_op_like_torch(expr):
         return str(info.value).split("Hint")[0].replace("danlu.", "torch.")
 
     assert message(danlu) == message(torch)
+
+
+SETITEM = {
+    "tensor index": lambda L, x, h: x.__setitem__(L.tensor([0, 2]), h),
+    "list index": lambda L, x, h: x.__setitem__([0, 1], h),
+    "int then tensor": lambda L, x, h: x.__setitem__((0, L.tensor([1, 2])), h[:2]),
+    "ellipsis int": lambda L, x, h: x.__setitem__((Ellipsis, 1), h[:3]),
+    "None int": lambda L, x, h: x.__setitem__((None, 1), h),
+    "int scalar": lambda L, x, h: x.__setitem__(1, 5.0),
+    "whole slice": lambda L, x, h: x.__setitem__(slice(None), h),
+    "ellipsis": lambda L, x, h: x.__setitem__(Ellipsis, h),
+    "full range slices": lambda L, x, h: x.__setitem__((slice(0, 3), slice(None)), h),
+    "slice then tensor": lambda L, x, h: x.__setitem__((slice(None), L.tensor([1, 2])), h[:2]),
+    "mask": lambda L, x, h: x.__setitem__(x.detach() > -1, h[0]),
+    "partial slice int": lambda L, x, h: x.__setitem__((slice(1, None), 2), h[0]),
+}
+
+
+@pytest.mark.parametrize("case", list(SETITEM))
+def test_setitem_node_name_matches_torch(case):
+    """torch writes ``x[key] = v`` into the view the key's basic part makes: CopySlices, or
+    CopyBackwards when that view is x itself, IndexPutBackward0 for an advanced put into x."""
+    def name(lib):
+        h = lib.ones(4, requires_grad=True)
+        x = lib.zeros(3, 4, requires_grad=True) * 1
+        SETITEM[case](lib, x, h)
+        return repr(x.grad_fn).split(" ")[0], repr(x).split("grad_fn=")[1]
+
+    assert name(danlu) == name(torch)
