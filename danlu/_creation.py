@@ -212,6 +212,9 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> T
             fill_value = fill_value.item()
         else:
             dtype = _infer_dtype(fill_value)
+    from ._ops._util import checked_scalar_array
+
+    fill_value = checked_scalar_array(_xp(device), fill_value, D.to_dtype(dtype).np)  # torch's overflow error
     return _finish(_xp(device).full(_sz((size,) if isinstance(size, int) else size), fill_value,
                                     D.to_dtype(dtype).np), None, requires_grad)
 

@@ -298,9 +298,13 @@ def fill_(self, value):
     if isinstance(value, Tensor) and value.ndim != 0:
         raise RuntimeError(
             f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} dimensions.")
+    from . import _backend as B
+    from ._ops._util import checked_scalar_array
+
+    v = checked_scalar_array(B.xp_of(self._data), value, self._data.dtype)  # torch's overflow error
     if GradMode.enabled and (self._rg or (isinstance(value, Tensor) and value._rg)):
         return self._inplace(_overwrite, value)
-    self._data[...] = value._data if isinstance(value, Tensor) else value
+    self._data[...] = value._data if isinstance(value, Tensor) else v
     self._vc[0] += 1
     return self
 

@@ -19,12 +19,14 @@ from ._ops.elementwise import (  # noqa: F401
     exp2,
     expm1,
     log1p,
-    round,  # noqa: A004 - torch's name
+    round as _round,
     sigmoid as expit,
     sinc,
     xlogy,
 )
 from ._ops.composite import logit  # noqa: F401
+
+
 from ._ops.reduction import logsumexp as _logsumexp
 from ._ops.special import (  # noqa: F401
     digamma,
@@ -67,6 +69,13 @@ from ._ops.special_fns import entr, erfcx, i0e, i1, i1e, log_ndtr, ndtr, ndtri, 
 from ._tensor import Tensor  # noqa: F401 - as torch.special.Tensor
 
 psi = digamma
+
+
+def round(input, *, decimals: int = 0):  # noqa: A001 - torch's name
+    """torch.special.round: ``round(input, decimals=decimals)`` (its ``decimals`` is always
+    passed, so integer inputs raise as torch's)."""
+    return _round(input, decimals=decimals)
+
 
 __all__ = ["airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_k0", "modified_bessel_k1",
            "scaled_modified_bessel_k0", "scaled_modified_bessel_k1", "spherical_bessel_j0",

@@ -1,6 +1,7 @@
 """Shared helpers of the op modules: operand preparation, promotion, un-broadcasting."""
 from __future__ import annotations
 
+import math
 import numbers
 
 from .. import _dtype as D
@@ -56,6 +57,34 @@ def scalar_array(xp, v, npdt):
         if isinstance(v, bool) or not isinstance(v, int) or xp.dtype(npdt).kind not in "iu":
             raise
         return xp.asarray(v % (1 << 64)).astype("uint64").astype(npdt)
+
+
+_C_TYPE = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t",
+           "float16": "c10::Half", "float32": "float", "float64": "double", "bool": "bool"}
+
+
+def checked_scalar_array(xp, v, npdt):
+    """``scalar_array`` behind torch's filling ops (fill_, masked_fill, index_fill, scatter,
+    full, where): torch's error when ``v`` does not fit the dtype (c10's overflow check:
+    an integer may wrap into an unsigned type from as low as ``-max``; a float must be within
+    range, or inf/NaN for a floating dtype)."""
+    kind = xp.dtype(npdt).kind
+    if isinstance(v, Tensor):
+        v = v.item()
+    bad = False
+    if not isinstance(v, bool) and kind in "iuf":
+        info = xp.finfo(npdt) if kind == "f" else xp.iinfo(npdt)
+        lo = -int(info.max) if kind == "u" and isinstance(v, int) else info.min
+        if isinstance(v, float) and kind == "f":
+            bad = math.isfinite(v) and not lo <= v <= info.max
+        else:
+            bad = v != v or not lo <= v <= info.max
+    if bad:
+        name = _C_TYPE.get(xp.dtype(npdt).name, xp.dtype(npdt).name)
+        raise RuntimeError(f"value cannot be converted to type {name} without overflow")
+    if isinstance(v, float) and kind in "iu":
+        v = int(v)  # C++'s truncation toward zero
+    return scalar_array(xp, v, npdt)
 
 
 def binary_operands(a, b, float_result: bool = False):

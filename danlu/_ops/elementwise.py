@@ -433,8 +433,27 @@ def atan2(input, other):
 arctan2 = atan2
 
 
+def _cname(dt) -> str:
+    """torch's C++ type name of a dtype in its dtype-mismatch messages (``float``, ``long int``)."""
+    return {"float32": "float", "float64": "double", "int64": "long int", "int32": "int",
+            "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
+            "float16": "c10::Half", "bfloat16": "c10::BFloat16"}.get(dt.name, dt.name)
+
+
 def lerp(input, end, weight):
-    """``input + weight * (end - input)``."""
+    """``input + weight * (end - input)``.  As torch: ``end`` (and a weight tensor with dims) must
+    have the input's dtype; a 0-d weight tensor takes part in type promotion; floating only."""
+    if isinstance(end, U.Tensor) and end.dtype is not input.dtype:
+        raise RuntimeError(f"expected dtype {_cname(input.dtype)} for `end` but got dtype {_cname(end.dtype)}")
+    if isinstance(weight, U.Tensor):
+        if weight.ndim and weight.dtype is not input.dtype:
+            raise RuntimeError(
+                f"expected dtype {_cname(input.dtype)} for `weight` but got dtype {_cname(weight.dtype)}")
+        dt = U.result_dtype(input, weight)
+        if not dt.is_floating_point:
+            raise NotImplementedError(f'"lerp_kernel_tensor" not implemented for \'{_tn(dt)}\'')
+    elif not input.dtype.is_floating_point:
+        raise NotImplementedError(f'"lerp_kernel_scalar" not implemented for \'{_tn(input.dtype)}\'')
     return add(input, mul(weight, sub(end, input)))
 
 
@@ -959,27 +978,37 @@ class _ZeroGrad(Op):
         return (g * 0,)
 
 
+def _no_bool_kernel(a, name: str) -> None:
+    """Integers pass through floor/ceil/trunc/round unchanged; torch has no bool kernel."""
+    if a.dtype.kind == "b":
+        raise NotImplementedError(f'"{name}_vml_cpu" not implemented for \'Bool\'')
+
+
 class Floor(_ZeroGrad):
     @staticmethod
     def forward(ctx, a):
+        _no_bool_kernel(a, "floor")
         return xp_of(a).floor(a) if a.dtype.kind == "f" else a.copy()
 
 
 class Ceil(_ZeroGrad):
     @staticmethod
     def forward(ctx, a):
+        _no_bool_kernel(a, "ceil")
         return xp_of(a).ceil(a) if a.dtype.kind == "f" else a.copy()
 
 
 class Trunc(_ZeroGrad):
     @staticmethod
     def forward(ctx, a):
+        _no_bool_kernel(a, "trunc")
         return xp_of(a).trunc(a) if a.dtype.kind == "f" else a.copy()
 
 
 class Round(_ZeroGrad):
     @staticmethod
     def forward(ctx, a, decimals=0):
+        _no_bool_kernel(a, "round")
         # numpy rounds half to even, as torch does
         return xp_of(a).round(a, decimals) if a.dtype.kind == "f" else a.copy()
 
@@ -1112,19 +1141,17 @@ def masked_fill(input, mask, value):
     """Write ``value`` where ``mask`` is True (mask broadcast to the input's shape)."""
     if not isinstance(mask, U.Tensor) or mask.dtype is not D.bool_:
         dt = getattr(mask, "dtype", None)
-        cname = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int",
-                 "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-                 "float16": "c10::Half", "bfloat16": "c10::BFloat16"}
         raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
-                           f"{cname.get(dt.name, dt.name) if dt is not None else type(mask).__name__}")
+                           f"{_cname(dt) if dt is not None else type(mask).__name__}")
     if not isinstance(value, U.Tensor):
-        value = U.Tensor._make(xp_of(input._data).asarray(value, dtype=input.dtype.np), None)
+        value = U.Tensor._make(U.checked_scalar_array(xp_of(input._data), value, input.dtype.np), None)
     elif value.ndim != 0:
         raise RuntimeError(
             "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
             f"{value.ndim} dimension(s)."
         )
     else:
+        U.checked_scalar_array(xp_of(input._data), value, input.dtype.np)  # torch's overflow error
         value = value.to(input.dtype)
     shape = U.broadcast_shapes(mask.shape, input.shape)  # torch names the mask tensor a
     if shape != input.shape:
@@ -1197,8 +1224,13 @@ def relu(input):
     return Relu.apply(input)
 
 
-def round(input, *, decimals=0):
-    return Round.apply(input, decimals=decimals)
+def round(input, *, decimals=None):
+    """Round half to even (at ``decimals`` places).  Integers pass through unchanged unless
+    ``decimals`` is given: torch's ``round.decimals`` has floating kernels only."""
+    if decimals is not None and not input.dtype.is_floating_point:
+        name = "round_vml_cpu" if decimals == 0 else "round_cpu"
+        raise NotImplementedError(f'"{name}" not implemented for \'{_tn(input.dtype)}\'')
+    return Round.apply(input, decimals=decimals or 0)
 
 
 class _Square(Mul):
@@ -1216,6 +1248,9 @@ def reciprocal(input):
 
 
 def frac(input):
+    """``x - trunc(x)`` (floating inputs only, as torch)."""
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f'"frac_cpu" not implemented for \'{_tn(input.dtype)}\'')
     return input - trunc(input).detach()
 
 

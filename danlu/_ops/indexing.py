@@ -466,7 +466,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     if src is None:
         src = value
     if not isinstance(src, U.Tensor):
-        src = U.Tensor._make(xp_of(input._data).asarray(src, dtype=input.dtype.np), None)
+        src = U.Tensor._make(U.checked_scalar_array(xp_of(input._data), src, input.dtype.np), None)
     elif src.dtype is not input.dtype:
         raise RuntimeError(
             "scatter(): Expected self.dtype to be equal to src.dtype")
@@ -474,8 +474,14 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     return Scatter.apply(input, src, index, dim=d, reduce=reduce)
 
 
+def _check_src_dtype(input, src) -> None:
+    if isinstance(src, U.Tensor) and src.dtype is not input.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+
+
 def scatter_add(input, dim, index, src):
     _check_index_tensor(index, "scatter_add")
+    _check_src_dtype(input, src)
     d = norm_dim(dim, input.ndim)
     _check_gather_index(index, input.shape, d, "scatter_add")
     return ScatterAdd.apply(input, src, index, dim=d)
@@ -483,6 +489,7 @@ def scatter_add(input, dim, index, src):
 
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     """Reduce ``src`` into ``input`` at ``index`` with sum/prod/mean/amax/amin."""
+    _check_src_dtype(input, src)
     xp = xp_of(input._data)
     d = norm_dim(dim, input.ndim)
     if reduce == "sum":
@@ -651,10 +658,12 @@ def index_copy(input, dim, index, source):
 
 
 def index_fill(input, dim, index, value):
+    if not isinstance(index, U.Tensor) or index.dtype is not D.int64:
+        raise IndexError("index_fill_(): Expected dtype int64 for index.")
     d = norm_dim(dim, input.ndim)
     key = (slice(None),) * d + (index._data,)
     v = value if isinstance(value, U.Tensor) else U.Tensor._make(
-        xp_of(input._data).asarray(value, dtype=input.dtype.np), None)
+        U.checked_scalar_array(xp_of(input._data), value, input.dtype.np), None)
     return IndexPut.apply(input, v, key=key, accumulate=False)
 
 

@@ -103,9 +103,16 @@ class _MeanDim(Mean):
     torch_name = "MeanBackward1"
 
 
-def nanmean(input, dim=None, keepdim=False):
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    """``nansum / count(not NaN)`` over ``dim``; floating inputs only, ``dtype`` for the sum."""
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("nanmean(): expected input to have floating point or complex dtype but got "
+                           f"{_tname(input.dtype)}")
+    if dtype is not None and not D.to_dtype(dtype).is_floating_point:
+        raise RuntimeError("nanmean(): could not infer output dtype. Optional dtype must be either a "
+                           f"floating point or complex dtype. Got: {_tname(D.to_dtype(dtype))}")
     m = ~input.isnan()
-    return nansum(input, dim, keepdim) / m.sum(dim, keepdim=keepdim)
+    return nansum(input, dim, keepdim, dtype=dtype) / m.sum(dim, keepdim=keepdim)
 
 
 def _tname(dt) -> str:
@@ -278,7 +285,13 @@ def min(input, dim=None, keepdim=False):
     return _minmax(input, dim, keepdim, "min")
 
 
+def _no_bool_arg(input, name: str) -> None:
+    if input.dtype is D.bool_:
+        raise RuntimeError(f"{name}(): does not support bool input")
+
+
 def argmax(input, dim=None, keepdim=False):
+    _no_bool_arg(input, "argmax")
     xp = xp_of(input._data)
     if dim is None:
         r = xp.argmax(input._data.reshape(-1))
@@ -289,6 +302,7 @@ def argmax(input, dim=None, keepdim=False):
 
 
 def argmin(input, dim=None, keepdim=False):
+    _no_bool_arg(input, "argmin")
     xp = xp_of(input._data)
     if dim is None:
         r = xp.argmin(input._data.reshape(-1))
@@ -330,8 +344,14 @@ def _correction(unbiased, correction):
     return 1 if unbiased else 0
 
 
+def _check_floating(input, name: str) -> None:
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"{name} only support floating point and complex dtypes")
+
+
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance with Bessel's correction by default (``correction=1``)."""
+    _check_floating(input, "std and var")
     if isinstance(dim, bool):
         unbiased, dim = dim, None
     axes = norm_dims(dim, input._data.ndim)
@@ -348,11 +368,13 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    _check_floating(input, "var_mean")
     return (var(input, dim, unbiased, keepdim, correction=correction),
             mean(input, dim, keepdim))
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    _check_floating(input, "std_mean")
     return (std(input, dim, unbiased, keepdim, correction=correction),
             mean(input, dim, keepdim))
 
@@ -497,16 +519,20 @@ def logcumsumexp(input, dim):
     return (input - m).exp().cumsum(d).log() + m
 
 
-def all(input, dim=None, keepdim=False):
+def _truth_reduce(input, dim, keepdim, fn):
+    """all/any: bool result, except uint8 in -> uint8 (0/1) out, as torch's."""
     xp = xp_of(input._data)
     axes = None if dim is None else norm_dims(dim, input._data.ndim)
-    return U.Tensor._make(xp.asarray(xp.all(input._data, axis=axes, keepdims=keepdim)), None)
+    r = xp.asarray(fn(input._data, axis=axes, keepdims=keepdim))
+    return U.Tensor._make(r.astype("uint8") if input._data.dtype.name == "uint8" else r, None)
+
+
+def all(input, dim=None, keepdim=False):
+    return _truth_reduce(input, dim, keepdim, xp_of(input._data).all)
 
 
 def any(input, dim=None, keepdim=False):
-    xp = xp_of(input._data)
-    axes = None if dim is None else norm_dims(dim, input._data.ndim)
-    return U.Tensor._make(xp.asarray(xp.any(input._data, axis=axes, keepdims=keepdim)), None)
+    return _truth_reduce(input, dim, keepdim, xp_of(input._data).any)
 
 
 def count_nonzero(input, dim=None):
