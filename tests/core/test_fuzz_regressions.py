@@ -243,6 +243,9 @@ CASES = {
     "scatter_value_over": lambda l: l.scatter(l.ones(3, dtype=l.uint8), 0, _t(l, [0], "int64"), 300),
     "full_uint8_over": lambda l: l.full((2,), 300, dtype=l.uint8),
     "full_long_float": lambda l: l.full((2,), 2.5, dtype=l.int64),
+    "huber_loss_input_dtype": lambda l: l.nn.functional.huber_loss(
+        _t(l, [1.0, 2.5], "float32"), _t(l, [0.3, 0.0]), reduction="none"),
+    "huber_loss_half_input": lambda l: l.nn.functional.huber_loss(_t(l, [1.0, 2.5], "float16"), _t(l, [0.3, 0.0])),
 }
 
 
@@ -311,3 +314,20 @@ def test_cosine_similarity_grad_below_eps():
     # torch clamps the norms' values only: the gradient flows through the unclamped norm
     _grad_same(lambda l, x: l.nn.functional.cosine_similarity(
         x.reshape(2, 2), l.tensor([1.0, 3.0], dtype=l.float64), dim=-1), [1e-10, 0.0, 1.0, 2.0])
+
+
+def test_hinge_embedding_loss_infinite_input():
+    # torch's zeros are zeros_like(x), not x * 0 (NaN at inf)
+    y = [1.0, 1.0, -1.0, -1.0, -1.0, 1.0]
+    _grad_same(lambda l, x: l.nn.functional.hinge_embedding_loss(
+        x, l.tensor(y), reduction="none"), [math.inf, -math.inf, 1.0, math.inf, -math.inf, NAN])
+
+
+@pytest.mark.parametrize("name,kw", [("smooth_l1_loss", {"beta": 0.5}), ("smooth_l1_loss", {}),
+                                     ("huber_loss", {"delta": 0.5}), ("huber_loss", {})])
+def test_smooth_losses_grad_at_inf(name, kw):
+    # the unselected quadratic branch must not turn an infinite difference into a NaN gradient
+    t = [0.0, 0.0, math.inf, math.inf, 0.0, 0.0, 0.0, 0.0, 0.0]
+    _grad_same(lambda l, x: getattr(l.nn.functional, name)(x, l.tensor(t), reduction="none",
+                                                           **kw),
+               [math.inf, -math.inf, 2.0, math.inf, 0.3, NAN, 1.0, -1.0, 0.5])

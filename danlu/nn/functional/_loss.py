@@ -123,7 +123,8 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     z = d.abs()
     if beta == 0:
         return _reduce(z, reduction)
-    return _reduce(E.where(z < beta, d * d * (0.5 / beta), z - 0.5 * beta), reduction,
+    dq = d.clamp(-beta, beta)  # the quadratic branch on |d| <= beta only: finite gradients at inf
+    return _reduce(E.where(z < beta, dq * dq * (0.5 / beta), z - 0.5 * beta), reduction,
                    "SmoothL1LossBackward0")
 
 
@@ -136,7 +137,10 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     d = input - target
     z = d.abs()
-    err = E.where(z < delta, d * d * 0.5, (z - 0.5 * delta) * delta)
+    dq = d.clamp(-delta, delta)  # the quadratic branch on |d| <= delta only: finite gradients at inf
+    err = E.where(z < delta, dq * dq * 0.5, (z - 0.5 * delta) * delta)
+    if err.dtype is not input.dtype and input.dtype.is_floating_point:
+        err = err.to(input.dtype)  # torch's loss has the input's dtype, whatever the target's
     return _weighted(err, input, weight, reduction, False, "HuberLossBackward0")
 
 
@@ -354,7 +358,9 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, siz
     """``x`` where ``y == 1``, ``max(0, margin - x)`` where ``y == -1``."""
     reduction = _legacy(size_average, reduce, reduction)
     _check_reduction(reduction)
-    zero = input * 0
+    from ..._creation import zeros_like
+
+    zero = zeros_like(input)  # not input * 0: that is NaN at an infinite input
     out_m = E.where(target != 1, (margin - input).clamp(min=0), zero)
     out_s = E.where(target != -1, input, zero)
     return _reduce(out_m + out_s, reduction)
