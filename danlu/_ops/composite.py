@@ -121,7 +121,7 @@ def heaviside(input, values):
     """0 where x < 0, ``values`` where x == 0, 1 where x > 0."""
     dl = _dl()
     if input.dtype != values.dtype:
-        raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes")
+        raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
     one, zero = dl.ones_like(input), dl.zeros_like(input)
     return dl.where(input == 0, values, dl.where(input > 0, one, zero))
 

@@ -245,6 +245,7 @@ CASES = {
     "full_long_float": lambda l: l.full((2,), 2.5, dtype=l.int64),
     "huber_loss_input_dtype": lambda l: l.nn.functional.huber_loss(
         _t(l, [1.0, 2.5], "float32"), _t(l, [0.3, 0.0]), reduction="none"),
+    "heaviside_dtypes": lambda l: l.heaviside(l.ones(2), l.ones(2, dtype=l.float64)),
     "huber_loss_half_input": lambda l: l.nn.functional.huber_loss(_t(l, [1.0, 2.5], "float16"), _t(l, [0.3, 0.0])),
 }
 
