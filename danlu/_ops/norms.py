@@ -77,10 +77,17 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     if dtype is not None:
         A = A.to(D.to_dtype(dtype))
+    if ord not in ("fro", "nuc", 1, -1, 2, -2, math.inf, -math.inf):
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
     if A.ndim < 2:
         raise RuntimeError(
             "linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+    dim = (dim,) if isinstance(dim, int) else tuple(dim)
+    if len(dim) != 2:
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dim))}")
     d0, d1 = (U.norm_dim(d, A.ndim) for d in dim)
+    if d0 == d1:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({d0}, {d1})")
     if ord == "fro":
         return vector_norm(A, 2, (d0, d1), keepdim)
     if ord == "nuc":
@@ -116,10 +123,9 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """torch.norm: Frobenius / 2-norm over all elements by default."""
     if isinstance(dim, int):
         dim = (dim,)
-    if p == "fro" or p is None:
+    if p is None or (p == "fro" and (dim is None or len(dim) <= 2)):
         return vector_norm(input, 2, dim, keepdim, dtype=dtype)
-    if p == "nuc":
-        return matrix_norm(input, "nuc", dim if dim is not None else (-2, -1), keepdim, dtype=dtype)
-    if isinstance(p, str):
-        raise RuntimeError(f"norm(): unsupported p {p}")
+    if isinstance(p, str):  # 'nuc', or a matrix norm torch rejects (as torch, by matrix_norm)
+        return matrix_norm(input, p, dim if dim is not None else tuple(range(input.ndim)),
+                           keepdim, dtype=dtype)
     return vector_norm(input, p, dim, keepdim, dtype=dtype)

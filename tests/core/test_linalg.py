@@ -156,6 +156,32 @@ def test_linalg_errors_match_torch():
         torch.linalg.det(torch.zeros(2, 2, dtype=torch.int64))
 
 
+def test_matrix_norm_and_norm_errors_and_dims_match_torch():
+    """torch.norm: 'fro' over at most two dims is a vector 2-norm, any other string p goes to
+    matrix_norm over ``dim`` (all dims when None); matrix_norm checks the order, then A's
+    dims, then a 2-tuple of distinct dims."""
+    a = R(2, 3, 4)
+    cases = [("norm", "nuc", None), ("norm", "fro", (0, 1, 2)), ("norm", "abc", None),
+             ("norm", "nuc", (0,)), ("norm", "nuc", (0, 2)), ("norm", "fro", (1, 2)),
+             ("matrix_norm", 3, (0, 1, 2)), ("matrix_norm", "abc", (0, 0)),
+             ("matrix_norm", "fro", (0, 0)), ("matrix_norm", 1, (1, -2)),
+             ("matrix_norm", 2, (0, 1, 2)), ("matrix_norm", "nuc", (2, 0))]
+    for fn, p, dim in cases:
+        res = []
+        for lib, x in ((danlu, to_danlu(a)), (torch, to_torch(a))):
+            f = lib.norm if fn == "norm" else lib.linalg.matrix_norm
+            try:
+                res.append(f(x, p, dim) if fn == "norm" else f(x, p, dim))
+            except RuntimeError as e:
+                res.append(str(e))
+        if isinstance(res[1], str):
+            assert res[0] == res[1], (fn, p, dim)
+        else:
+            assert_close(res[0], res[1])
+    with pytest.raises(RuntimeError, match="Order abc not supported"):
+        danlu.linalg.matrix_norm(danlu.ones(3), "abc")
+
+
 def test_qr_mode_r_grad_error():
     msg = "The derivative of linalg.qr depends on Q, which is not computed when mode='r'"
     for lib, x in ((danlu, to_danlu(R(3, 2), True)), (torch, to_torch(R(3, 2), True))):
