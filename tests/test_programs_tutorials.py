@@ -1623,7 +1623,8 @@ report("view_as_strided", torch.arange(9.0).as_strided((2, 2), (3, 1), 1))
 
 
 # transfer learning on a tiny ResNet: deepcopy, frozen backbone with BatchNorm in eval,
-# per-group learning rates with OneCycleLR, EMA via AveragedModel, distillation, containers
+# per-group learning rates with OneCycleLR, EMA via AveragedModel, distillation, containers,
+# then pruning (global L1, Ln-structured, training through the masks, remove)
 FINETUNE = r'''
 import copy
 import math
@@ -1631,6 +1632,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+import torch.nn.utils.prune as prune
 from torch.nn.utils import parameters_to_vector, vector_to_parameters
 
 rng = np.random.default_rng(31)
@@ -1801,6 +1803,31 @@ out.backward()
 report("wn g grad", wn.parametrizations.weight.original0.grad)
 nn.utils.parametrize.remove_parametrizations(wn, "weight")
 report("wn removed", sorted(n for n, _ in wn.named_parameters()))
+
+# pruning the fine-tuned student: global L1 over the convolutions, structured on the head
+to_prune = [(m, "weight") for m in student.modules() if isinstance(m, nn.Conv2d)]
+prune.global_unstructured(to_prune, pruning_method=prune.L1Unstructured, amount=0.4)
+prune.ln_structured(student.fc, "weight", amount=1, n=2, dim=0)
+report("pruned names", sorted(n for n, _ in student.layer2.conv1.named_buffers()))
+report("global sparsity", [float((m.weight == 0).sum()) / m.weight.numel() for m, _ in to_prune])
+report("head mask", student.fc.weight_mask)
+report("is_pruned", prune.is_pruned(student))
+for p in student.parameters():
+    p.requires_grad_(True)
+opt = torch.optim.SGD(student.parameters(), lr=0.05)
+student.train()
+for _ in range(2):
+    opt.zero_grad()
+    loss = F.cross_entropy(student(images), labels)
+    loss.backward()
+    opt.step()
+    report("pruned loss", loss)
+report("orig grad zero where pruned", student.layer2.conv2.weight_orig.grad[student.layer2.conv2.weight_mask == 0].abs().sum())
+report("pruned weight", student.fc.weight)
+for m, name in to_prune + [(student.fc, "weight")]:
+    prune.remove(m, name)
+report("after remove", (prune.is_pruned(student), sorted(student.fc.state_dict().keys())))
+report("zeros kept", float((student.layer1.conv1.weight == 0).sum()))
 '''
 
 
