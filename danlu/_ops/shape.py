@@ -61,6 +61,10 @@ def _infer_shape(shape, numel, src_shape):
                                f"{list(shape)}")
     known = math.prod(s for s in shape if s != -1)
     if neg:
+        if known == 0 and numel == 0:
+            raise RuntimeError(
+                f"cannot reshape tensor of 0 elements into shape [{', '.join(map(str, shape))}] "
+                "because the unspecified dimension size -1 can be any value and is ambiguous")
         if known == 0 or numel % known:
             raise RuntimeError(
                 f"shape '[{', '.join(map(str, shape))}]' is invalid for input of size {numel}")
@@ -128,9 +132,20 @@ def flatten(input, start_dim=0, end_dim=-1):
 
 
 def unflatten(input, dim, sizes):
+    """Split dim ``dim`` into ``sizes`` (one -1 inferred); torch's unflatten errors."""
     d = norm_dim(dim, input._data.ndim)
     sh = input._data.shape
-    sizes = _infer_shape(sizes, sh[d], (sh[d],))
+    sizes = tuple(sizes)
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    try:
+        sizes = _infer_shape(sizes, sh[d], (sh[d],))
+    except RuntimeError as e:
+        if "is invalid for input of size" in str(e):
+            raise RuntimeError(
+                f"unflatten: Provided sizes [{', '.join(map(str, sizes))}] don't multiply up to the "
+                f"size of dim {d} ({sh[d]}) in the input tensor") from None
+        raise RuntimeError(f"unflatten got an unexpected error:\n{e}") from None
     return reshape(input, sh[:d] + tuple(sizes) + sh[d + 1:])
 
 

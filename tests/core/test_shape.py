@@ -80,6 +80,27 @@ def test_views_share_memory_and_version():
     assert x[0, 1].item() == 1.0
 
 
+def test_unflatten_and_empty_reshape_errors_match_torch():
+    cases = [((2, 18), 1, (2, 3)), ((2, 18), -1, (-1, 4)), ((2, 18), 1, (-1, -1)),
+             ((2, 18), 1, (0, -1)), ((2, 18), 1, ()), ((2, 18), 1, (-2, 9)), ((0, 3), 0, (0, -1)),
+             ((2, 18), 1, (3, -1)), ((0, 3), 1, (3, 1))]
+    for shape, dim, sizes in cases:
+        res = []
+        for lib in (danlu, torch):
+            try:
+                res.append(tuple(lib.ones(*shape).unflatten(dim, sizes).shape))
+            except RuntimeError as e:   # torch appends its C++ backtrace to unexpected errors
+                res.append(str(e).split("\nException raised from")[0])
+        assert res[0] == res[1], (shape, dim, sizes)
+    for shape in [(0, -1), (-1, 0), (2, -1, 0)]:
+        msgs = []
+        for lib in (danlu, torch):
+            with pytest.raises(RuntimeError) as info:
+                lib.zeros(0, 3).reshape(*shape)
+            msgs.append(str(info.value))
+        assert msgs[0] == msgs[1]
+
+
 def test_view_errors_match_torch():
     x, tx = danlu.zeros(2, 3), torch.zeros(2, 3)
     with pytest.raises(RuntimeError, match=r"shape '\[4, -1\]' is invalid for input of size 6"):
