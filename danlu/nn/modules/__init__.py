@@ -20,3 +20,13 @@ from .rnn import *  # noqa: F401,F403
 from .transformer import *  # noqa: F401,F403
 from .adaptive import *  # noqa: F401,F403
 from .fractional_pool import *  # noqa: F401,F403
+
+
+def __getattr__(name: str):
+    """``nn.modules.utils`` on first access (imported lazily so that ``nn``'s star import of
+    this package does not put it in place of ``nn.utils``)."""
+    if name == "utils":
+        import importlib
+
+        return importlib.import_module(".utils", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
