@@ -1259,8 +1259,9 @@ report("same through stack", W_ih.grad)
 '''
 
 
-# a Dataset with transforms, random_split / Subset, samplers and collate_fn, class weights,
-# ReduceLROnPlateau, early stopping, checkpoint save / load / resume of model + optimizer
+# seed / cudnn / device boilerplate, a Dataset with transforms, random_split / Subset, samplers
+# and collate_fn, class weights, ReduceLROnPlateau, early stopping, checkpoint save / load /
+# resume of model + optimizer, a DataParallel-prefixed checkpoint
 DATA_PIPELINE = r'''
 import os
 import numpy as np
@@ -1272,6 +1273,20 @@ from torch.utils.data import (Dataset, DataLoader, random_split, WeightedRandomS
                               ConcatDataset, default_collate)
 
 rng = np.random.default_rng(23)
+
+
+def set_seed(seed):
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.cuda.manual_seed_all(seed)
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False
+
+
+set_seed(0)
+device = torch.device("cuda" if torch.cuda.is_available() else
+                      "mps" if torch.backends.mps.is_available() else "cpu")
+report("device", (str(device), torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark))
 
 
 class ToyDataset(Dataset):
@@ -1443,6 +1458,12 @@ try:
 except RuntimeError as e:
     report("strict error", str(e).splitlines()[0])
 
+# a checkpoint written from a DataParallel-wrapped model carries "module." prefixes
+from torch.nn.modules.utils import consume_prefix_in_state_dict_if_present
+dp_state = {"module." + k: v for k, v in model2.state_dict().items()}
+consume_prefix_in_state_dict_if_present(dp_state, "module.")
+report("prefix removed", str(Net().load_state_dict(dp_state)))
+
 # concat datasets and a SubsetRandomSampler length
 cat = ConcatDataset([train_ds, val_ds])
 report("concat", (len(cat), cat[22]["name"], cat.cumulative_sizes))
@@ -1453,7 +1474,8 @@ report("range batches", [b.tolist() for b in DataLoader(range(7), batch_size=3)]
 
 
 # tensor-manipulation-heavy code: einsum (also the sublist form), gather / scatter, boolean
-# masks, sort / topk / unique, cumulative ops, interpolate / pad / unfold / fold, dtype rules
+# masks, sort / topk / unique, cumulative ops, interpolate / pad / unfold / fold (and a conv
+# layer built on unfold + einsum), dtype rules
 TENSOR_MANIPULATION = r'''
 import numpy as np
 import torch
@@ -1598,6 +1620,33 @@ loss = (F.interpolate(img, scale_factor=2, mode="bilinear") ** 2).sum() + overla
     + F.pad(img, (1, 1, 1, 1), mode="reflect").pow(3).sum() + t_unf.sum()
 loss.backward()
 report("image grad", img.grad)
+# a convolution written with unfold + einsum, as custom layers do, against F.conv2d
+from torch.nn.modules.utils import _pair
+
+
+class UnfoldConv2d(torch.nn.Module):
+    def __init__(self, cin, cout, kernel_size, stride=1, padding=0):
+        super().__init__()
+        self.kernel_size, self.stride, self.padding = _pair(kernel_size), _pair(stride), _pair(padding)
+        self.weight = torch.nn.Parameter(f32(cout, cin, *self.kernel_size))
+
+    def forward(self, x):
+        n, _, h, w = x.shape
+        cols = F.unfold(x, self.kernel_size, stride=self.stride, padding=self.padding)
+        out = torch.einsum("ok,nkl->nol", self.weight.flatten(1), cols)
+        oh = (h + 2 * self.padding[0] - self.kernel_size[0]) // self.stride[0] + 1
+        ow = (w + 2 * self.padding[1] - self.kernel_size[1]) // self.stride[1] + 1
+        return out.view(n, -1, oh, ow)
+
+
+uconv = UnfoldConv2d(2, 3, (3, 2), stride=(1, 2), padding=1)
+img2 = img.detach().requires_grad_()
+y_unf = uconv(img2)
+y_ref = F.conv2d(img2, uconv.weight, stride=(1, 2), padding=1)
+report("unfold conv", y_unf)
+report("unfold conv matches", torch.allclose(y_unf, y_ref, atol=1e-5))
+y_unf.square().sum().backward()
+report("unfold conv grads", (uconv.weight.grad, img2.grad))
 theta = torch.tensor([[[0.9, -0.1, 0.05], [0.1, 1.1, -0.1]]])
 grid = F.affine_grid(theta, (1, 2, 4, 4), align_corners=False)
 report("grid_sample", F.grid_sample(img.detach(), grid, mode="bilinear", padding_mode="border",
