@@ -398,6 +398,7 @@ from ._legacy import *  # noqa: E402,F401,F403 - FloatTensor, LongTensor, ... (l
 # automatic mixed precision (torch.amp, torch.autocast; torch.cpu / torch.cuda.amp aliases)
 from . import amp, cpu  # noqa: E402,F401
 from . import backends  # noqa: E402,F401 - torch.backends' switches
+from . import accelerator, random  # noqa: E402,F401 - torch.accelerator, torch.random
 from .amp import GradScaler  # noqa: E402,F401
 from .amp.autocast_mode import (  # noqa: E402,F401
     autocast, get_autocast_dtype, is_autocast_available, is_autocast_enabled,

@@ -5,7 +5,8 @@ import sys
 NAMESPACES = ["nn", "nn.functional", "nn.init", "nn.utils", "nn.utils.rnn", "nn.utils.parametrize",
               "nn.utils.parametrizations", "optim", "optim.lr_scheduler", "optim.swa_utils", "utils.data", "utils.checkpoint",
               "nn.parallel", "nn.utils.stateless", "autograd", "autograd.functional", "autograd.forward_ad", "linalg", "cuda", "distributions", "func", "special", "testing", "amp",
-              "backends", "backends.cudnn", "backends.cuda", "backends.mps", "nn.modules.utils", "nn.utils.prune"]
+              "backends", "backends.cudnn", "backends.cuda", "backends.mps", "nn.modules.utils", "nn.utils.prune",
+              "accelerator", "random"]
 
 
 def test_namespaces_are_attributes_after_import():

@@ -355,8 +355,9 @@ report("mha avg w", w)
 '''
 
 
-# the word-language-model tutorial in small: positional-encoding buffer, causal mask, weight
-# tying, AdamW with decay groups, LambdaLR warm-up, label smoothing; then nn.Transformer
+# the word-language-model tutorial in small: torch.accelerator device choice, positional-encoding
+# buffer, causal mask, weight tying, AdamW with decay groups, LambdaLR warm-up, label smoothing;
+# then nn.Transformer
 TRANSFORMER_LM = r'''
 import math
 import numpy as np
@@ -406,7 +407,9 @@ class TransformerModel(nn.Module):
         return self.linear(output)
 
 
-model = TransformerModel(V, D, NHEAD, 16, L, dropout=0.0)
+device = torch.accelerator.current_accelerator().type if torch.accelerator.is_available() else "cpu"
+report("device", device)
+model = TransformerModel(V, D, NHEAD, 16, L, dropout=0.0).to(device)
 with torch.no_grad():
     for name, p in model.named_parameters():
         if p.dim() > 1:
@@ -419,7 +422,9 @@ report("buffers", [(n, tuple(b.shape)) for n, b in model.named_buffers()])
 report("state keys", list(model.state_dict().keys())[:6])
 report("tied", model.linear.weight is model.embedding.weight)
 
-data = torch.from_numpy(rng.integers(0, V, size=(40,)))
+data = torch.from_numpy(rng.integers(0, V, size=(40,))).to(device)
+with torch.random.fork_rng():
+    torch.rand(3)                        # draws inside a fork leave the global stream alone
 
 
 def batchify(data, bsz):

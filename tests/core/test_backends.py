@@ -71,3 +71,40 @@ def test_nn_modules_utils_match_torch():
         mod.consume_prefix_in_state_dict_if_present(wrapped, "module.")
         assert list(wrapped) == list(sd)
         assert sorted(wrapped._metadata) == sorted(sd._metadata)
+
+
+def test_accelerator_api_matches_torch_without_a_gpu():
+    """The tutorials' device choice runs as in torch; without a GPU both answer 'cpu'."""
+    for lib in (danlu, torch):
+        acc = lib.accelerator
+        if danlu.cuda.is_available():  # pragma: no cover - the GPU machine
+            continue
+        device = acc.current_accelerator().type if acc.is_available() else "cpu"
+        assert device == "cpu"
+        assert acc.current_accelerator(check_available=True) is None
+        assert acc.device_count() == 0
+        with acc.device_index(None):
+            pass
+        for fn in (acc.current_device_index, acc.synchronize, acc.empty_cache,
+                   lambda: acc.set_device_index(0)):
+            with pytest.raises(RuntimeError, match="Cannot access accelerator device when none is available"):
+                fn()
+
+
+def test_random_module_and_fork_rng():
+    import danlu.random
+    import torch.random
+
+    for lib, mod in ((danlu, danlu.random), (torch, torch.random)):
+        mod.manual_seed(3)
+        assert mod.initial_seed() == 3
+        with mod.fork_rng():
+            a = lib.rand(2)
+        assert bool((lib.rand(2) == a).all())       # the draws inside were undone
+        with mod.fork_rng(enabled=False):
+            a = lib.rand(2)
+        assert not bool((lib.rand(2) == a).all())
+        state = mod.get_rng_state()
+        a = lib.randn(3)
+        mod.set_rng_state(state)
+        assert bool((lib.randn(3) == a).all())
