@@ -183,6 +183,8 @@ class LBFGS(Optimizer):
             old_stps = [_arr(a) for a in state.get("old_stps", [])] if "old_stps" in state else None
             ro = [_num(a) for a in state.get("ro", [])] if "ro" in state else None
             H_diag = _num(state.get("H_diag"))
+            # the two-loop coefficients, kept in the state as torch keeps them
+            al = [None if a is None else _num(a) for a in state["al"]] if "al" in state else None
             prev_flat_grad = _arr(state.get("prev_flat_grad"))
             prev_loss = state.get("prev_loss")
             n_iter = 0
@@ -208,7 +210,8 @@ class LBFGS(Optimizer):
                         H_diag = ys / y.dot(y)
                     # two-loop recursion: d = -H g
                     num_old = len(old_dirs)
-                    al = [None] * history_size
+                    if al is None:
+                        al = [None] * history_size
                     q = -flat_grad
                     for i in range(num_old - 1, -1, -1):
                         al[i] = old_stps[i].dot(q) * ro[i]
@@ -262,6 +265,8 @@ class LBFGS(Optimizer):
             state["old_dirs"] = [_T(a) for a in old_dirs]
             state["old_stps"] = [_T(a) for a in old_stps]
             state["ro"] = ro
+            if al is not None:
+                state["al"] = al
             state["H_diag"] = H_diag
             state["prev_flat_grad"] = _T(prev_flat_grad)
             state["prev_loss"] = prev_loss

@@ -288,6 +288,10 @@ def test_lbfgs_rosenbrock(kw):
         np.testing.assert_allclose(xd.detach().numpy(), xt.detach().numpy(), rtol=1e-8, atol=1e-10)
     sd, st = od.state[xd], ot.state[xt]
     assert sd["func_evals"] == st["func_evals"] and sd["n_iter"] == st["n_iter"]
+    assert sorted(sd) == sorted(st)             # the state's keys, the two-loop's "al" included
+    assert len(sd["al"]) == len(st["al"]) and [a is None for a in sd["al"]] == [a is None for a in st["al"]]
+    np.testing.assert_allclose([float(a) for a in sd["al"] if a is not None],
+                               [float(a) for a in st["al"] if a is not None], rtol=1e-6, atol=1e-10)
     assert _rosenbrock(np, xd.detach().numpy()) < _rosenbrock(np, x0)
 
 
