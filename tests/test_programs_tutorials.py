@@ -2,8 +2,8 @@
 ``tests/test_programs.py`` for the harness and its rules): the kinds of complete programs the
 PyTorch tutorials and courses walk through -- sequence models, attention, a Transformer language
 model, a GAN, a VAE, text classification, custom autograd Functions, a data pipeline with
-checkpointing, tensor-manipulation-heavy code and fine-tuning -- each exercising many APIs in
-combination.
+checkpointing, tensor-manipulation-heavy code, fine-tuning and pruning, deep Q-learning, and
+adversarial examples / style transfer -- each exercising many APIs in combination.
 
 Every weight and every sample is drawn from NumPy (``np.random.default_rng``), dropout is used
 only in eval mode or with p=0, and where torch leaves an order unspecified (``topk`` and
@@ -1885,6 +1885,387 @@ report("zeros kept", float((student.layer1.conv1.weight == 0).sum()))
 '''
 
 
+# the DQN tutorial on a deterministic corridor (replay memory of namedtuples, gather of Q values,
+# masked next-state values, SmoothL1Loss, soft target updates through state_dict), then REINFORCE;
+# exploration and replay sampling use Python's random, seeded, as the tutorial does
+REINFORCEMENT = r'''
+import math
+import random
+from collections import namedtuple, deque
+from itertools import count
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torch.optim as optim
+
+random.seed(5)                      # Python's own generator drives exploration and replay
+rng = np.random.default_rng(5)
+Transition = namedtuple("Transition", ("state", "action", "next_state", "reward"))
+
+
+class ReplayMemory:
+    def __init__(self, capacity):
+        self.memory = deque([], maxlen=capacity)
+
+    def push(self, *args):
+        self.memory.append(Transition(*args))
+
+    def sample(self, batch_size):
+        return random.sample(self.memory, batch_size)
+
+    def __len__(self):
+        return len(self.memory)
+
+
+class Corridor:
+    """a deterministic 1-D corridor: reach the right end"""
+    def __init__(self, n=6):
+        self.n = n
+
+    def reset(self):
+        self.pos = 1
+        return self.obs()
+
+    def obs(self):
+        return [self.pos / self.n, 1.0 - self.pos / self.n, float(self.pos == self.n - 1)]
+
+    def step(self, action):
+        self.pos = max(0, min(self.n - 1, self.pos + (1 if action == 1 else -1)))
+        terminated = self.pos == self.n - 1
+        reward = 1.0 if terminated else -0.1
+        return self.obs(), reward, terminated, self.pos == 0
+
+
+class DQN(nn.Module):
+    def __init__(self, n_observations, n_actions):
+        super().__init__()
+        self.layer1 = nn.Linear(n_observations, 16)
+        self.layer2 = nn.Linear(16, 16)
+        self.layer3 = nn.Linear(16, n_actions)
+
+    def forward(self, x):
+        x = F.relu(self.layer1(x))
+        x = F.relu(self.layer2(x))
+        return self.layer3(x)
+
+
+BATCH_SIZE, GAMMA, EPS_START, EPS_END, EPS_DECAY, TAU, LR = 8, 0.9, 0.9, 0.05, 50, 0.05, 1e-3
+env = Corridor()
+policy_net = DQN(3, 2)
+with torch.no_grad():
+    for p in policy_net.parameters():
+        p.copy_(torch.from_numpy(0.3 * rng.standard_normal(tuple(p.shape)).astype(np.float32)))
+target_net = DQN(3, 2)
+target_net.load_state_dict(policy_net.state_dict())
+optimizer = optim.AdamW(policy_net.parameters(), lr=LR, amsgrad=True)
+memory = ReplayMemory(100)
+steps_done = 0
+
+
+def select_action(state):
+    global steps_done
+    sample = random.random()
+    eps_threshold = EPS_END + (EPS_START - EPS_END) * math.exp(-1. * steps_done / EPS_DECAY)
+    steps_done += 1
+    if sample > eps_threshold:
+        with torch.no_grad():
+            return policy_net(state).max(1).indices.view(1, 1)
+    return torch.tensor([[random.randrange(2)]], dtype=torch.long)
+
+
+def optimize_model():
+    if len(memory) < BATCH_SIZE:
+        return None
+    transitions = memory.sample(BATCH_SIZE)
+    batch = Transition(*zip(*transitions))
+    non_final_mask = torch.tensor(tuple(map(lambda s: s is not None, batch.next_state)), dtype=torch.bool)
+    non_final_next_states = torch.cat([s for s in batch.next_state if s is not None])
+    state_batch = torch.cat(batch.state)
+    action_batch = torch.cat(batch.action)
+    reward_batch = torch.cat(batch.reward)
+    state_action_values = policy_net(state_batch).gather(1, action_batch)
+    next_state_values = torch.zeros(BATCH_SIZE)
+    with torch.no_grad():
+        next_state_values[non_final_mask] = target_net(non_final_next_states).max(1).values
+    expected_state_action_values = (next_state_values * GAMMA) + reward_batch
+    criterion = nn.SmoothL1Loss()
+    loss = criterion(state_action_values, expected_state_action_values.unsqueeze(1))
+    optimizer.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_value_(policy_net.parameters(), 100)
+    optimizer.step()
+    return loss.item()
+
+
+durations, losses = [], []
+for i_episode in range(6):
+    state = torch.tensor(env.reset(), dtype=torch.float32).unsqueeze(0)
+    for t in count():
+        action = select_action(state)
+        observation, reward, terminated, truncated = env.step(action.item())
+        reward = torch.tensor([reward])
+        done = terminated or truncated or t >= 15
+        next_state = None if terminated else torch.tensor(observation, dtype=torch.float32).unsqueeze(0)
+        memory.push(state, action, next_state, reward)
+        state = next_state
+        loss = optimize_model()
+        if loss is not None:
+            losses.append(loss)
+        target_net_state_dict = target_net.state_dict()
+        policy_net_state_dict = policy_net.state_dict()
+        for key in policy_net_state_dict:
+            target_net_state_dict[key] = policy_net_state_dict[key] * TAU + target_net_state_dict[key] * (1 - TAU)
+        target_net.load_state_dict(target_net_state_dict)
+        if done or state is None:
+            durations.append(t + 1)
+            break
+report("durations", durations)
+report("losses", losses)
+report("steps", steps_done)
+report("target layer3", target_net.layer3.weight)
+durations_t = torch.tensor(durations, dtype=torch.float)
+report("running mean", durations_t.unfold(0, 3, 1).mean(1).view(-1))
+with torch.no_grad():
+    q = policy_net(torch.tensor([[k / 6, 1 - k / 6, float(k == 5)] for k in range(6)]))
+report("greedy policy", q.argmax(1))
+report("q values", q)
+
+# REINFORCE with a categorical policy on the same corridor: log_prob via log_softmax + gather
+policy = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 2))
+with torch.no_grad():
+    for p in policy.parameters():
+        p.copy_(torch.from_numpy(0.5 * rng.standard_normal(tuple(p.shape)).astype(np.float32)))
+opt = optim.Adam(policy.parameters(), lr=1e-2)
+for episode in range(3):
+    obs, log_probs, rewards = env.reset(), [], []
+    for t in range(10):
+        logits = policy(torch.tensor(obs).unsqueeze(0))
+        probs = F.softmax(logits, dim=-1)
+        action = 0 if random.random() < probs[0, 0].item() else 1   # sampled with Python's random
+        log_probs.append(F.log_softmax(logits, -1)[0, action])
+        obs, r, term, trunc = env.step(action)
+        rewards.append(r)
+        if term or trunc:
+            break
+    R, returns = 0.0, []
+    for r in rewards[::-1]:
+        R = r + GAMMA * R
+        returns.insert(0, R)
+    returns = torch.tensor(returns)
+    returns = (returns - returns.mean()) / (returns.std() + 1e-8) if len(returns) > 1 else returns
+    loss = -(torch.stack(log_probs) * returns).sum()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    report("reinforce", (len(rewards), loss.item()))
+report("policy weights", policy[2].weight)
+'''
+
+
+# optimizing inputs rather than weights: FGSM adversarial examples (grad of the input, sign,
+# clamp) and neural style transfer (Gram matrices, loss modules spliced into an nn.Sequential,
+# a frozen CNN, LBFGS with a closure that clamps the image in place)
+IMAGE_OPTIMIZATION = r'''
+import copy
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torch.optim as optim
+
+rng = np.random.default_rng(17)
+
+
+def init_(m, scale=0.3):
+    with torch.no_grad():
+        for p in m.parameters():
+            p.copy_(torch.from_numpy(scale * rng.standard_normal(tuple(p.shape)).astype(np.float32)))
+    return m
+
+
+# ---------------- FGSM adversarial examples ----------------
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 4, 3)
+        self.conv2 = nn.Conv2d(4, 6, 3)
+        self.fc1 = nn.Linear(6 * 2 * 2, 10)
+
+    def forward(self, x):
+        x = F.relu(F.max_pool2d(self.conv1(x), 2))
+        x = F.relu(self.conv2(x))
+        x = F.adaptive_avg_pool2d(x, 2)
+        x = torch.flatten(x, 1)
+        return F.log_softmax(self.fc1(x), dim=1)
+
+
+def fgsm_attack(image, epsilon, data_grad):
+    sign_data_grad = data_grad.sign()
+    perturbed_image = image + epsilon * sign_data_grad
+    perturbed_image = torch.clamp(perturbed_image, 0, 1)
+    return perturbed_image
+
+
+def denorm(batch, mean=[0.1307], std=[0.3081]):
+    mean = torch.tensor(mean).view(1, -1, 1, 1)
+    std = torch.tensor(std).view(1, -1, 1, 1)
+    return batch * std + mean
+
+
+model = init_(Net())
+model.eval()
+images = torch.from_numpy(rng.random((6, 1, 12, 12)).astype(np.float32))
+targets = torch.from_numpy(rng.integers(0, 10, size=6))
+for epsilon in [0.0, 0.05, 0.2]:
+    correct, adv_examples = 0, []
+    for data, target in zip(images, targets):
+        data, target = data.unsqueeze(0), target.unsqueeze(0)
+        data.requires_grad = True
+        output = model(data)
+        init_pred = output.max(1, keepdim=True)[1]
+        loss = F.nll_loss(output, target)
+        model.zero_grad()
+        loss.backward()
+        data_grad = data.grad.data
+        data_denorm = denorm(data)
+        perturbed_data = fgsm_attack(data_denorm, epsilon, data_grad)
+        perturbed_data_normalized = (perturbed_data - 0.1307) / 0.3081
+        output = model(perturbed_data_normalized)
+        final_pred = output.max(1, keepdim=True)[1]
+        if final_pred.item() == init_pred.item():
+            correct += 1
+        adv_examples.append((init_pred.item(), final_pred.item(),
+                             perturbed_data.squeeze().detach().cpu().numpy()))
+    report("fgsm", (epsilon, correct, [a[:2] for a in adv_examples]))
+    report("fgsm example", adv_examples[-1][2])
+
+
+# ---------------- neural style transfer with LBFGS ----------------
+class ContentLoss(nn.Module):
+    def __init__(self, target):
+        super().__init__()
+        self.target = target.detach()
+
+    def forward(self, input):
+        self.loss = F.mse_loss(input, self.target)
+        return input
+
+
+def gram_matrix(input):
+    a, b, c, d = input.size()
+    features = input.view(a * b, c * d)
+    G = torch.mm(features, features.t())
+    return G.div(a * b * c * d)
+
+
+class StyleLoss(nn.Module):
+    def __init__(self, target_feature):
+        super().__init__()
+        self.target = gram_matrix(target_feature).detach()
+
+    def forward(self, input):
+        G = gram_matrix(input)
+        self.loss = F.mse_loss(G, self.target)
+        return input
+
+
+class Normalization(nn.Module):
+    def __init__(self, mean, std):
+        super().__init__()
+        self.mean = torch.tensor(mean).view(-1, 1, 1)
+        self.std = torch.tensor(std).view(-1, 1, 1)
+
+    def forward(self, img):
+        return (img - self.mean) / self.std
+
+
+cnn = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 4, 3, padding=1), nn.ReLU(),
+                    nn.MaxPool2d(2), nn.Conv2d(4, 6, 3, padding=1), nn.ReLU(), nn.Conv2d(6, 6, 3, padding=1))
+init_(cnn, 0.4)
+cnn = cnn.eval().requires_grad_(False)
+report("cnn frozen", any(p.requires_grad for p in cnn.parameters()))
+content_layers, style_layers = ["conv_3"], ["conv_1", "conv_2", "conv_3", "conv_4"]
+style_img = torch.from_numpy(rng.random((1, 3, 8, 8)).astype(np.float32))
+content_img = torch.from_numpy(rng.random((1, 3, 8, 8)).astype(np.float32))
+
+
+def get_style_model_and_losses(cnn, style_img, content_img):
+    normalization = Normalization([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
+    content_losses, style_losses = [], []
+    model = nn.Sequential(normalization)
+    i = 0
+    for layer in cnn.children():
+        if isinstance(layer, nn.Conv2d):
+            i += 1
+            name = f"conv_{i}"
+        elif isinstance(layer, nn.ReLU):
+            name = f"relu_{i}"
+            layer = nn.ReLU(inplace=False)
+        elif isinstance(layer, nn.MaxPool2d):
+            name = f"pool_{i}"
+        else:
+            raise RuntimeError(f"Unrecognized layer: {layer.__class__.__name__}")
+        model.add_module(name, layer)
+        if name in content_layers:
+            target = model(content_img).detach()
+            content_loss = ContentLoss(target)
+            model.add_module(f"content_loss_{i}", content_loss)
+            content_losses.append(content_loss)
+        if name in style_layers:
+            target_feature = model(style_img).detach()
+            style_loss = StyleLoss(target_feature)
+            model.add_module(f"style_loss_{i}", style_loss)
+            style_losses.append(style_loss)
+    for i in range(len(model) - 1, -1, -1):
+        if isinstance(model[i], ContentLoss) or isinstance(model[i], StyleLoss):
+            break
+    model = model[:(i + 1)]
+    return model, style_losses, content_losses
+
+
+model, style_losses, content_losses = get_style_model_and_losses(cnn, style_img, content_img)
+report("style model", [name for name, _ in model.named_children()])
+input_img = content_img.clone()
+input_img.requires_grad_(True)
+model.eval()
+model.requires_grad_(False)
+optimizer = optim.LBFGS([input_img], max_iter=4)
+run = [0]
+history = []
+while run[0] <= 10:
+    def closure():
+        with torch.no_grad():
+            input_img.clamp_(0, 1)
+        optimizer.zero_grad()
+        model(input_img)
+        style_score = sum(sl.loss for sl in style_losses) * 1000.0
+        content_score = sum(cl.loss for cl in content_losses)
+        loss = style_score + content_score
+        loss.backward()
+        run[0] += 1
+        history.append((run[0], style_score.item(), content_score.item()))
+        return style_score + content_score
+    optimizer.step(closure)
+with torch.no_grad():
+    input_img.clamp_(0, 1)
+report("style history", history)
+report("stylized", input_img)
+report("lbfgs state", sorted(optimizer.state_dict()["state"][0].keys()))
+report("n_iter", optimizer.state[optimizer._params[0]]["n_iter"])
+for sl in style_losses + content_losses:
+    del sl.loss                     # graph-carrying attributes cannot be deep-copied
+clone = copy.deepcopy(model)
+report("deepcopy", [type(m).__name__ for m in clone.children()][-1])
+try:
+    model(input_img)
+    copy.deepcopy(model)
+except RuntimeError as e:
+    report("deepcopy of a non-leaf", str(e)[:80])
+'''
+
+
 PROGRAMS = {
     "char_rnn": CHAR_RNN,
     "seq2seq": SEQ2SEQ,
@@ -1896,6 +2277,8 @@ PROGRAMS = {
     "data_pipeline": DATA_PIPELINE,
     "tensor_manipulation": TENSOR_MANIPULATION,
     "finetune": FINETUNE,
+    "reinforcement": REINFORCEMENT,
+    "image_optimization": IMAGE_OPTIMIZATION,
 }
 
 
