@@ -3,6 +3,7 @@ index_select/index_add, masked_select, take_along_dim, nonzero, sort/topk, uniqu
 from __future__ import annotations
 
 import builtins
+import warnings
 from collections import namedtuple
 
 from .. import _dtype as D
@@ -20,7 +21,7 @@ def convert_key(key, shape, xp):
 
     Returns ``(key, advanced)``."""
     if not isinstance(key, tuple):
-        key = (key,)
+        key = tuple(key) if _sequence_as_tuple(key) else (key,)
     out = []
     advanced = False
     dim = 0
@@ -62,9 +63,11 @@ def convert_key(key, shape, xp):
                 advanced = True
                 dim += 1
                 continue
-        if isinstance(k, (list, tuple)) or (hasattr(k, "__array__") and not isinstance(k, (int, slice))):
+        if isinstance(k, (list, tuple, range)) or (
+                hasattr(k, "__array__") and not isinstance(k, (int, slice))):
+            # a sequence (a range too, as torch reads any sequence) indexes like a long tensor
             arr = xp.asarray(k._data if isinstance(k, U.Tensor) else
-                             (k if not isinstance(k, (list, tuple)) else _listify(k)))
+                             (k if not isinstance(k, (list, tuple, range)) else _listify(k)))
             if arr.dtype == bool:
                 _check_mask(arr, shape, dim)
                 out.append(arr)
@@ -103,6 +106,24 @@ def convert_key(key, shape, xp):
     if dim > len(shape):
         raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
     return tuple(out), advanced
+
+
+def _sequence_as_tuple(key) -> bool:
+    """torch's (and old NumPy's) rule for a list key: shorter than 32 and holding a tensor, a
+    sequence, a slice, ``...`` or None, it is read as a tuple of indices -- with torch's
+    deprecation warning -- so ``x[[0, slice(None)]]`` is ``x[0, :]``; else as one index."""
+    if not isinstance(key, list) or len(key) >= 32:
+        return False
+    for k in key:
+        if isinstance(k, (U.Tensor, list, tuple, range, slice)) or k is Ellipsis or k is None \
+                or (hasattr(k, "__array__") and hasattr(k, "ndim")):
+            warnings.warn(
+                "Using a non-tuple sequence for multidimensional indexing is deprecated and will be "
+                "changed in pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this "
+                "will be interpreted as tensor index, x[torch.tensor(seq)], which will result either "
+                "in an error or a different result", UserWarning, stacklevel=5)
+            return True
+    return False
 
 
 def _listify(k):

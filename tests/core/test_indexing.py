@@ -67,6 +67,38 @@ SET = [
 ]
 
 
+def test_range_and_sequence_keys_like_torch():
+    """A ``range`` indexes like a list (the nn-from-scratch tutorial's ``x[range(n), y]``); a
+    short list holding a tensor / sequence / slice / ... / None is read as a tuple, with torch's
+    deprecation warning."""
+    import warnings
+
+    a = np.arange(24.0).reshape(2, 3, 4)
+    keys = [lambda l: (range(2), [0, 2]), lambda l: range(1, 2), lambda l: (slice(None), range(3)),
+            lambda l: [l.tensor(0), l.tensor(1)], lambda l: [0, slice(1, 3)], lambda l: [[0, 1], [1, 0]],
+            lambda l: [0, [1]], lambda l: [Ellipsis, 1], lambda l: [None, 0], lambda l: [0, 1],
+            lambda l: [l.tensor([0, 1]), l.tensor([1, 2])]]
+    for key in keys:
+        got = []
+        for lib, conv in ((danlu, to_danlu), (torch, to_torch)):
+            x = conv(a, True)
+            with warnings.catch_warnings(record=True) as w:
+                warnings.simplefilter("always")
+                y = x[key(lib)]
+            y.sum().backward()
+            z = conv(a).clone()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                z[key(lib)] = -1.0
+            got.append((y, x.grad, z, [str(m.message).split(" (Triggered")[0] for m in w]))
+        assert_close(got[0][:3], got[1][:3])
+        assert got[0][3] == got[1][3]
+    logp = R(4, 3)
+    nll = [-(conv(logp)[range(4), lib.tensor([0, 2, 1, 1])]).mean() for lib, conv in
+           ((danlu, to_danlu), (torch, to_torch))]
+    assert_close(nll[0], nll[1])
+
+
 @pytest.mark.parametrize("i", range(len(SET)))
 def test_setitem_values(i):
     x = R(3, 5)
