@@ -1,13 +1,15 @@
 """Tutorial-style PyTorch programs run under torch and under ``import danlu as torch`` (see
 ``tests/test_programs.py`` for the harness and its rules): the kinds of complete programs the
-PyTorch tutorials and courses walk through -- sequence models, attention, a Transformer language
-model, a GAN, a VAE, text classification, custom autograd Functions, a data pipeline with
-checkpointing, tensor-manipulation-heavy code, fine-tuning and pruning, deep Q-learning, and
-adversarial examples / style transfer -- each exercising many APIs in combination.
+PyTorch tutorials and courses walk through -- a network from raw tensors, sequence models,
+attention, a Transformer language model, a GAN, a VAE, text classification, custom autograd
+Functions, a data pipeline with checkpointing, tensor-manipulation-heavy code, fine-tuning and
+pruning, deep Q-learning, and adversarial examples / style transfer -- each exercising many APIs
+in combination.
 
-Every weight and every sample is drawn from NumPy (``np.random.default_rng``), dropout is used
-only in eval mode or with p=0, and where torch leaves an order unspecified (``topk`` and
-``kthvalue`` among equal values) the programs avoid ties.
+Every weight and every sample is drawn from NumPy (``np.random.default_rng``; the RL program's
+exploration from Python's ``random``, seeded), dropout is used only in eval mode or with p=0,
+and where torch leaves an order unspecified (``topk`` and ``kthvalue`` among equal values) the
+programs avoid ties.
 """
 from __future__ import annotations
 
@@ -23,6 +25,160 @@ from tests.test_programs import check_program
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     import torch._decomp.decompositions_for_jvp  # noqa: F401
+
+# "What is torch.nn really?": a model from raw tensors (hand-written log_softmax, nll through
+# x[range(n), y], manual SGD under no_grad), then Lambda layers, a wrapped DataLoader and
+# loss_batch; indexing and Python-protocol corners such code runs into
+NN_FROM_SCRATCH = r'''
+import math
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import TensorDataset, DataLoader
+
+rng = np.random.default_rng(0)
+x_train = torch.from_numpy(rng.random((20, 16)).astype(np.float32))
+y_train = torch.from_numpy(rng.integers(0, 4, 20))
+weights = torch.from_numpy(rng.standard_normal((16, 4)).astype(np.float32)) / math.sqrt(16)
+weights.requires_grad_()
+bias = torch.zeros(4, requires_grad=True)
+
+
+def log_softmax(x):
+    return x - x.exp().sum(-1).log().unsqueeze(-1)
+
+
+def model(xb):
+    return log_softmax(xb @ weights + bias)
+
+
+def nll(input, target):
+    return -input[range(target.shape[0]), target].mean()
+
+
+loss_func = nll
+bs = 5
+xb = x_train[0:bs]
+preds = model(xb)
+report("preds0", (preds[0], preds.shape))
+report("loss", loss_func(preds, y_train[0:bs]))
+
+
+def accuracy(out, yb):
+    preds = torch.argmax(out, dim=1)
+    return (preds == yb).float().mean()
+
+
+report("acc", accuracy(preds, y_train[0:bs]))
+lr = 0.5
+n = 20
+for epoch in range(2):
+    for i in range((n - 1) // bs + 1):
+        start_i = i * bs
+        end_i = start_i + bs
+        xb = x_train[start_i:end_i]
+        yb = y_train[start_i:end_i]
+        pred = model(xb)
+        loss = loss_func(pred, yb)
+        loss.backward()
+        with torch.no_grad():
+            weights -= weights.grad * lr
+            bias -= bias.grad * lr
+            weights.grad.zero_()
+            bias.grad.zero_()
+report("trained", (loss_func(model(xb), yb), accuracy(model(xb), yb)))
+
+
+class Lambda(nn.Module):
+    def __init__(self, func):
+        super().__init__()
+        self.func = func
+    def forward(self, x):
+        return self.func(x)
+
+
+def preprocess(x):
+    return x.view(-1, 1, 4, 4)
+
+
+cnn = nn.Sequential(Lambda(preprocess), nn.Conv2d(1, 4, kernel_size=3, stride=2, padding=1), nn.ReLU(),
+                    nn.Conv2d(4, 4, kernel_size=3, stride=2, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
+                    Lambda(lambda x: x.view(x.size(0), -1)))
+with torch.no_grad():
+    for p in cnn.parameters():
+        p.copy_(torch.from_numpy(0.4 * rng.standard_normal(tuple(p.shape)).astype(np.float32)))
+report("cnn", cnn(x_train[:3]))
+report("repr", repr(cnn))
+
+
+class WrappedDataLoader:
+    def __init__(self, dl, func):
+        self.dl = dl
+        self.func = func
+    def __len__(self):
+        return len(self.dl)
+    def __iter__(self):
+        for b in self.dl:
+            yield (self.func(*b))
+
+
+train_dl = WrappedDataLoader(DataLoader(TensorDataset(x_train, y_train), batch_size=bs * 2), lambda x, y: (x.view(-1, 1, 4, 4), y))
+opt = torch.optim.SGD(cnn.parameters(), lr=0.1, momentum=0.9)
+
+
+def loss_batch(model, loss_func, xb, yb, opt=None):
+    loss = loss_func(model(xb), yb)
+    if opt is not None:
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+    return loss.item(), len(xb)
+
+
+for epoch in range(2):
+    cnn.train()
+    for xb, yb in train_dl:
+        loss_batch(cnn, F.cross_entropy, xb, yb, opt)
+    cnn.eval()
+    with torch.no_grad():
+        losses, nums = zip(*[loss_batch(cnn, F.cross_entropy, xb, yb) for xb, yb in train_dl])
+    val_loss = np.sum(np.multiply(losses, nums)) / np.sum(nums)
+    report("val", (epoch, val_loss))
+# indexing and Python-protocol odds a from-scratch program runs into
+t = torch.arange(24).view(2, 3, 4)
+report("range idx", t[range(2), [0, 2]])
+report("np idx", t[np.array([1, 0]), :, np.int64(2)])
+report("tuple list", t[[0, 1], [1, 2], [3, 0]])
+report("bool np", t[np.array([True, False])])
+report("tensor scalar idx", t[torch.tensor(1)])
+report("ellipsis none", t[..., None, 1].shape)
+report("neg step slice", t.flip(2)[:, ::2])
+report("idx with tuple of tensors", t[(torch.tensor(0), torch.tensor(1))])
+report("long dtype idx", t[torch.tensor([1, 0], dtype=torch.int32)])
+report("slice assign broadcast", t.clone().index_fill_(1, torch.tensor([0]), -1))
+t2 = t.clone().float()
+t2[t2 > 10] = torch.tensor([1.0, 2.0]).repeat(7)[:13]
+report("masked assign seq", t2)
+t3 = torch.zeros(3, 3)
+t3[[0, 1, 1], [1, 2, 2]] += 1
+report("dup idx add", t3)
+t3.index_put_((torch.tensor([0, 0]), torch.tensor([0, 0])), torch.tensor([1.0, 2.0]), accumulate=True)
+report("index_put acc", t3)
+report("np scalar mult", (torch.ones(2) * np.float32(2.5)).dtype)
+report("np float64 mult", (torch.ones(2) * np.float64(2.5)).dtype)
+report("python sum", sum(torch.ones(3)))
+report("max of tensors", max(torch.tensor(1.0), torch.tensor(2.0)))
+report("round", round(torch.tensor(2.567).item(), 2))
+report("int()", int(torch.tensor(3.9)))
+report("float()", float(torch.tensor([2])))
+report("bool", bool(torch.tensor([0.0]) == 0))
+report("len", len(torch.zeros(4, 2)))
+report("iter", [r.tolist() for r in torch.arange(4).view(2, 2)])
+report("in", 3 in torch.arange(5))
+report("hash eq", torch.tensor(1) in {torch.tensor(1): 1})
+'''
+
 
 # a char-level name classifier (GRU over packed sequences, NLLLoss, clipping), the classic
 # one-hot RNN cell, and a greedy char generator (nn.RNN, argmax sampling under no_grad)
@@ -2267,6 +2423,7 @@ except RuntimeError as e:
 
 
 PROGRAMS = {
+    "nn_from_scratch": NN_FROM_SCRATCH,
     "char_rnn": CHAR_RNN,
     "seq2seq": SEQ2SEQ,
     "transformer_lm": TRANSFORMER_LM,
