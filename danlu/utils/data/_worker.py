@@ -203,9 +203,16 @@ def seed_worker(base_seed: int, worker_id: int) -> int:
 
 
 def worker_loop(is_iterable, dataset, index_queue, data_queue, auto_collation, collate_fn, drop_last,
-                base_seed, init_fn, worker_id, num_workers, parent_pid) -> None:
-    """Body of a worker process: answer tasks until told to stop or the parent dies."""
+                base_seed, init_fn, worker_id, num_workers, parent_pid, done_event=None) -> None:
+    """Body of a worker process: answer tasks until told to stop or the parent dies.
+
+    On the way out a worker waits until its queued results are written to the shared pipe, unless
+    the main process is shutting the loader down (``done_event``) or is gone. Exiting with results
+    still being written could leave the data queue's write lock (shared by all workers) held
+    forever: the other workers could then never answer, and the main process would wait on them.
+    """
     global _worker_info
+    parent_gone = False
     try:
         seed = seed_worker(base_seed, worker_id)
         _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed, dataset=dataset)
@@ -222,6 +229,7 @@ def worker_loop(is_iterable, dataset, index_queue, data_queue, auto_collation, c
                 task = index_queue.get(timeout=_STATUS_CHECK_INTERVAL)
             except queue.Empty:
                 if os.getppid() != parent_pid:  # the main process is gone: nobody to answer to
+                    parent_gone = True
                     break
                 continue
             if task is None:
@@ -247,7 +255,8 @@ def worker_loop(is_iterable, dataset, index_queue, data_queue, auto_collation, c
                     data = ExceptionWrapper(where=f"in DataLoader worker process {worker_id}")
             data_queue.put((idx, task_epoch, data))
     except KeyboardInterrupt:
-        pass
-    # the main process may have stopped reading: do not block exit on flushing the queue
-    data_queue.cancel_join_thread()
-    data_queue.close()
+        parent_gone = True
+    if parent_gone or done_event is None or done_event.is_set():
+        # nobody will read what is still queued: do not block exit on flushing it
+        data_queue.cancel_join_thread()
+    data_queue.close()  # with the join kept, exit waits for the feeder thread to write everything

@@ -234,6 +234,8 @@ class _MultiProcessIter(_BaseIter):
         self._index_queues: list = []
         ctx = loader.multiprocessing_context or _default_context()
         self._data_queue = ctx.Queue()
+        # set before workers are told to exit at shutdown: only then may they drop unsent results
+        self._done_event = ctx.Event()
         try:
             for i in range(nw):
                 iq = ctx.Queue()
@@ -241,7 +243,8 @@ class _MultiProcessIter(_BaseIter):
                 w = ctx.Process(target=W.worker_loop, daemon=True,
                                 args=(self._is_iterable, self._dataset, iq, self._data_queue,
                                       self._auto_collation, self._collate_fn, self._drop_last,
-                                      self._base_seed, loader.worker_init_fn, i, nw, os.getpid()))
+                                      self._base_seed, loader.worker_init_fn, i, nw, os.getpid(),
+                                      self._done_event))
                 w.start()
                 self._index_queues.append(iq)
                 self._workers.append(w)
@@ -362,6 +365,7 @@ class _MultiProcessIter(_BaseIter):
             return
         self._shutdown = True
         try:
+            self._done_event.set()
             for iq in self._index_queues:
                 try:
                     iq.put(None)
