@@ -963,7 +963,7 @@ def _erfc_cf(x):
 class Sign(Op):
     @staticmethod
     def forward(ctx, a):
-        return xp_of(a).sign(a)
+        return a.copy() if a.dtype == bool else xp_of(a).sign(a)  # a bool is its own sign
 
     @staticmethod
     def backward(ctx, g):
@@ -1541,15 +1541,28 @@ def frexp(input):
     return namedtuple("frexp", ["mantissa", "exponent"])(m, e)
 
 
+class Nextafter(Op):
+    """The next float after ``a`` towards ``b``; torch's derivative: d/da = 1, d/db = 0."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        _bcast(ctx, a, b)
+        return xp_of(a).asarray(xp_of(a).nextafter(a, b))
+
+    @staticmethod
+    def backward(ctx, g):
+        n = ctx.needs_input_grad
+        return (unbroadcast(g, ctx.sa) if n[0] else None), (unbroadcast(g * 0, ctx.sb) if n[1] else None)
+
+
 def nextafter(input, other, *, out=None):
-    """The next representable float after ``input`` towards ``other`` (not differentiable)."""
+    """The next representable float after ``input`` towards ``other``."""
     a, b, dt = binary_operands(input, other)
     if not dt.is_floating_point:
         raise NotImplementedError(f"\"nextafter_cpu\" not implemented for '{_tn(dt)}'")
     if a._data.shape != b._data.shape:
         _check_bcast(a, b)
-    xp = xp_of(a._data)
-    return _out(U.Tensor._make(xp.asarray(xp.nextafter(a._data, b._data)), None), out)
+    return _out(Nextafter.apply(a, b), out)
 
 
 def _int_binary(name, kernel):

@@ -663,18 +663,94 @@ def index_select(input, dim, index):
     return getitem(input, key)
 
 
+def _drop(shape, d):
+    return list(shape[:d]) + list(shape[d + 1:])
+
+
+def _index_range(index, size, msg):
+    """torch's index kernels take no negative index: every entry must lie in [0, size)."""
+    a = index._data
+    if a.size:
+        lo, hi = int(a.min()), int(a.max())
+        if lo < 0 or hi >= size:
+            raise IndexError(msg(lo if lo < 0 else hi))
+
+
 def index_add(input, dim, index, source, *, alpha=1):
+    """``input`` with ``alpha * source`` slices added at ``index`` along ``dim`` (torch's checks)."""
+    from .._tensor import _tn
+
     d = norm_dim(dim, input.ndim)
+    n = index.numel()
+    if index.ndim > 1:
+        raise IndexError(f"index_add_(): Index is supposed to be a vector, but got dim: {index.ndim} with type: "
+                         f"{_tn(index.dtype)} and size: {list(index.shape)}")
+    if index.dtype not in (D.int64, D.int32):
+        raise RuntimeError(f"index_add_(): Expected dtype int32/int64 for index but got: {_tn(index.dtype)}")
+    if source.dtype != input.dtype:
+        raise RuntimeError(f"index_add_(): self ({_tn(input.dtype)}) and source ({_tn(source.dtype)}) must "
+                           "have the same scalar type")
+    if d != 0 and d >= source.ndim:
+        raise RuntimeError(f"index_add_(): Indexing dim {d} is out of bounds of the source tensor with dim "
+                           f"{source.ndim}")
+    ns = source.shape[d] if source.ndim else 1
+    if n != ns:
+        raise RuntimeError(f"index_add_(): Number of indices ({n}) should be equal to source.size(dim): "
+                           f"({ns}), for dim: {d}")
+    both = source.ndim and input.ndim
+    if (_drop(input.shape, d) if both else list(input.shape)) != (
+            _drop(source.shape, d) if both else list(source.shape)):
+        raise RuntimeError("source tensor shape must match self tensor shape, excluding the specified "
+                           f"dimension. Got self.shape = {list(input.shape)} source.shape = {list(source.shape)}")
+    if input.ndim > 1 and (n == 0 or input.numel() == 0):
+        return input.clone()
+    _index_range(index, input.shape[d] if input.ndim else 1, lambda i: "index out of range in self")
     if alpha != 1:
         source = source * alpha
-    key = (slice(None),) * d + (index._data,)
-    _check_int_index(index._data, input.shape, d, xp_of(index._data))
+    if input.ndim == 0:
+        return IndexPut.apply(input, source.reshape(()), key=(), accumulate=True)
+    key = (slice(None),) * d + (index._data.reshape(-1),)
+    if source.ndim == 0:
+        source = source.reshape(1)
     return IndexPut.apply(input, source, key=key, accumulate=True)
 
 
 def index_copy(input, dim, index, source):
+    """``input`` with the ``source`` slices written at ``index`` along ``dim`` (torch's checks)."""
+    from .._tensor import _tn
+
     d = norm_dim(dim, input.ndim)
-    key = (slice(None),) * d + (index._data,)
+    n = index.numel()
+    if index.ndim > 1:
+        raise IndexError(f"index_copy_(): Index should have dimension 1 or 0 (got {index.ndim})")
+    if source.ndim == 0 and n != 1:
+        raise IndexError(f"index_copy_(): When source is scalar, index should have one element (got {n})")
+    if source.ndim != input.ndim and source.ndim and input.ndim:
+        raise IndexError("index_copy_(): When source and destination are not scalars, their dimensionality "
+                         f"must match. Source dimensionality ({source.ndim}), destination dimensionality "
+                         f"({input.ndim})")
+    if index.dtype is not D.int64:
+        raise RuntimeError(f"index_copy_(): Expected a long tensor for index, but got {_tn(index.dtype)}")
+    if source.dtype != input.dtype:
+        raise RuntimeError("index_copy_(): self and source expected to have the same dtype, but got (self) "
+                           f"{_tn(input.dtype)} and (source) {_tn(source.dtype)}")
+    si = _drop(input.shape, d) if input.ndim else []
+    ss = _drop(source.shape, d) if source.ndim else []
+    if si != ss:
+        raise RuntimeError("index_copy_(): Source/destination tensor must have same slice shapes. Destination "
+                           f"slice shape: {' '.join(map(str, si))} at dimension {d} and source slice shape: "
+                           f"{' '.join(map(str, ss))} at dimension 0.")
+    if source.ndim and n != source.shape[d]:
+        raise IndexError(f"index_copy_(): Number of indices ({n}) should be equal to source.size(dim) "
+                         f"({source.shape[d]})")
+    size = input.shape[d] if input.ndim else 1
+    _index_range(index, size, lambda i: f"index_copy_(): index {i} is out of bounds for dimension {d} "
+                                        f"with size {size}")
+    if input.ndim == 0:
+        return IndexPut.apply(input, source.reshape(()), key=(), accumulate=False)
+    key = (slice(None),) * d + (index._data.reshape(-1),)
+    if source.ndim == 0:
+        source = source.reshape(1)
     return IndexPut.apply(input, source, key=key, accumulate=False)
 
 
@@ -789,6 +865,12 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     size = input.shape[d] if input.ndim else 1
     if not 1 <= k <= size:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+    if input.ndim == 0:  # the value itself, at index 0
+        from .reduction import SelectAlong
+
+        idx0 = U.Tensor._make(xp.zeros((), "int64"), None)
+        return namedtuple("kthvalue", ["values", "indices"])(
+            SelectAlong.apply(input, idx0, dim=0, keepdim=keepdim, tname="KthvalueBackward0"), idx0)
     order = xp.argsort(input._data, axis=d, kind="stable")
     idx = xp.take(order, [k - 1], axis=d)
     idx_t = U.Tensor._make(idx.astype("int64"), None)

@@ -318,15 +318,23 @@ def unsqueeze(input, dim):
 class Cat(Op):
     @staticmethod
     def forward(ctx, *arrays, dim):
-        ctx.sizes = [a.shape[dim] for a in arrays]
+        # torch skips legacy empty 1-D inputs of shape (0,) (None in sizes: their gradient is
+        # an empty (0,) tensor) unless every input is one
+        legacy = [a.ndim == 1 and a.shape[0] == 0 for a in arrays]
+        if all(legacy):
+            legacy = [False] * len(arrays)
+        ctx.sizes = [None if sk else a.shape[dim] for a, sk in zip(arrays, legacy)]
         ctx.dim = dim
-        return xp_of(arrays[0]).concatenate(arrays, axis=dim)
+        return xp_of(arrays[0]).concatenate([a for a, sk in zip(arrays, legacy) if not sk], axis=dim)
 
     @staticmethod
     def backward(ctx, g):
         out = []
         off = 0
         for s, need in zip(ctx.sizes, ctx.needs_input_grad):
+            if s is None:
+                out.append(narrow(g, ctx.dim, 0, 0).reshape(0) if need else None)
+                continue
             out.append(narrow(g, ctx.dim, off, s) if need else None)
             off += s
         return tuple(out)
@@ -351,18 +359,16 @@ def _cat(tensors, dim, out, op):
         if not isinstance(t_, U.Tensor):
             raise TypeError(
                 f"expected Tensor as element {i} in argument 0, but got {type(t_).__name__}")
-    # torch skips legacy empty 1-D tensors of shape (0,)
-    full = [t_ for t_ in tensors if not (t_._data.ndim == 1 and t_._data.shape[0] == 0)]
-    if not full:
-        return tensors[0].clone()
-    tensors = full
-    nd = tensors[0]._data.ndim
+    # torch skips legacy empty 1-D tensors of shape (0,) in the shape checks (not in the dtype
+    # promotion nor in autograd: Cat skips them itself)
+    full = [t_ for t_ in tensors if not (t_._data.ndim == 1 and t_._data.shape[0] == 0)] or tensors
+    nd = full[0]._data.ndim
     if nd == 0:
         raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
     d = norm_dim(dim, nd)
     dt = U.result_dtype(*tensors) if len({t_._data.dtype for t_ in tensors}) > 1 else None
-    ref = tensors[0]
-    for i, t_ in enumerate(tensors):
+    ref = full[0]
+    for i, t_ in enumerate(full):
         U.same_device(ref, t_)
         if t_._data.ndim != nd:
             raise RuntimeError(

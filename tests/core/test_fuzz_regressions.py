@@ -247,6 +247,36 @@ CASES = {
         _t(l, [1.0, 2.5], "float32"), _t(l, [0.3, 0.0]), reduction="none"),
     "heaviside_dtypes": lambda l: l.heaviside(l.ones(2), l.ones(2, dtype=l.float64)),
     "huber_loss_half_input": lambda l: l.nn.functional.huber_loss(_t(l, [1.0, 2.5], "float16"), _t(l, [0.3, 0.0])),
+    # limits are truncated to the integer dtype before the unsigned check
+    "hardtanh_uint8_trunc": lambda l: l.nn.functional.hardtanh(_t(l, [0, 1, 2, 200], "uint8"), -0.5, 1.0),
+    "hardtanh_uint8_both_trunc": lambda l: l.nn.functional.hardtanh(_t(l, [0, 3], "uint8"), -0.9, -0.5),
+    "hardtanh_uint8_neg_float": lambda l: l.nn.functional.hardtanh(_t(l, [0, 3], "uint8"), -1.5, 1.0),
+    "sign_bool": lambda l: l.sign(_t(l, [True, False], "bool")),
+    "sgn_bool_0d": lambda l: l.sgn(_t(l, False, "bool")),
+    "kthvalue_0d": lambda l: tuple(l.kthvalue(_t(l, 3.0), 1, -1, True)),
+    "cat_legacy_empty_promotes": lambda l: l.cat([l.ones(2, 2), l.zeros(0, dtype=l.float64)], 1),
+    "cat_all_legacy_empty": lambda l: l.cat([l.zeros(0, dtype=l.int32), l.zeros(0)]),
+    # index_add / index_copy: torch's argument checks and index range
+    "index_add_empty_self": lambda l: l.index_add(l.zeros(4, 0, 4), 1, _t(l, [0, 0], "int64"), l.ones(4, 2, 4)),
+    "index_add_empty_1d": lambda l: l.index_add(l.zeros(0), 0, _t(l, [0], "int64"), l.ones(1)),
+    "index_add_neg": lambda l: l.index_add(l.zeros(3), 0, _t(l, [-1], "int64"), l.ones(1)),
+    "index_add_oob": lambda l: l.index_add(l.zeros(3), 0, _t(l, [3], "int64"), l.ones(1)),
+    "index_add_count": lambda l: l.index_add(l.zeros(3), 0, _t(l, [0], "int64"), l.ones(2)),
+    "index_add_dtype": lambda l: l.index_add(l.zeros(3), 0, _t(l, [0], "int64"), l.ones(1, dtype=l.float64)),
+    "index_add_index_2d": lambda l: l.index_add(l.zeros(3), 0, _t(l, [[0]], "int64"), l.ones(1)),
+    "index_add_index_float": lambda l: l.index_add(l.zeros(3), 0, _t(l, [0.0]), l.ones(1)),
+    "index_add_shape": lambda l: l.index_add(l.zeros(3, 2), 0, _t(l, [0], "int64"), l.ones(1, 3)),
+    "index_add_src_0d": lambda l: l.index_add(l.zeros(3), 0, _t(l, [1], "int64"), _t(l, 2.0, "float32")),
+    "index_add_self_0d": lambda l: l.index_add(_t(l, 1.0), 0, _t(l, [0], "int64"), _t(l, 2.0), alpha=3),
+    "index_add_src_dim": lambda l: l.index_add(l.zeros(4, 3), 1, _t(l, [0], "int64"), l.ones(4)),
+    "index_copy_count": lambda l: l.index_copy(l.zeros(3), 0, _t(l, [0], "int64"), l.ones(2)),
+    "index_copy_dtype": lambda l: l.index_copy(l.zeros(3), 0, _t(l, [0], "int64"), l.ones(1, dtype=l.float64)),
+    "index_copy_neg": lambda l: l.index_copy(l.zeros(3), 0, _t(l, [-1], "int64"), l.ones(1)),
+    "index_copy_int32": lambda l: l.index_copy(l.zeros(3), 0, _t(l, [0], "int32"), l.ones(1)),
+    "index_copy_shape": lambda l: l.index_copy(l.zeros(3, 2, 4), 0, _t(l, [0], "int64"), l.ones(1, 3, 4)),
+    "index_copy_ndim": lambda l: l.index_copy(l.zeros(3, 2, 4), 0, _t(l, [0], "int64"), l.ones(1, 3)),
+    "index_copy_scalar_src": lambda l: l.index_copy(l.zeros(3), 0, _t(l, [0, 1], "int64"), _t(l, 1.0)),
+    "index_copy_0d_index": lambda l: l.index_copy(_t(l, [1.0, 2.0]), 0, _t(l, 1, "int64"), _t(l, 3.0)),
 }
 
 
@@ -332,3 +362,34 @@ def test_smooth_losses_grad_at_inf(name, kw):
     _grad_same(lambda l, x: getattr(l.nn.functional, name)(x, l.tensor(t), reduction="none",
                                                            **kw),
                [math.inf, -math.inf, 2.0, math.inf, 0.3, NAN, 1.0, -1.0, 0.5])
+
+
+def test_nextafter_grad():
+    # torch's derivative: the gradient passes to input unchanged, other gets zeros
+    a = [0.0, 3.0, -3.0]
+    for lib in (danlu, torch):
+        x = lib.tensor(a, dtype=lib.float64, requires_grad=True)
+        y = lib.tensor([[1.0, 0.0, 1.0]], dtype=lib.float64, requires_grad=True)
+        out = lib.nextafter(x, y)
+        gs = lib.autograd.grad((out * lib.tensor([2.0, 3.0, 4.0], dtype=lib.float64)).sum(), [x, y])
+        if lib is danlu:
+            res = (out, *gs)
+        else:
+            for r, t_ in zip(res, (out, *gs)):
+                assert_close(r, t_)
+
+
+def test_cat_legacy_empty_grad():
+    # a skipped (0,) input still joins the graph: its gradient is an empty tensor
+    for lib in (danlu, torch):
+        x = lib.zeros(0, dtype=lib.float64, requires_grad=True)
+        out = lib.cat([lib.ones(2, dtype=lib.int32), x, lib.ones(2)])
+        (g,) = lib.autograd.grad(out.sum(), x)
+        assert g.shape == (0,) and g.dtype == lib.float64 and out.dtype == lib.float64
+
+
+def test_index_add_grad():
+    def fn(lib, x):
+        s = lib.tensor([[1.0, 2.0], [3.0, 4.0]])
+        return lib.index_add(x.reshape(3, 2), 0, lib.tensor([2, 0]), s * x[:2].reshape(1, 2), alpha=1.5)
+    _grad_same(fn, [0.5, -1.0, 2.0, 3.0, 1.0, 0.25])

@@ -97,9 +97,9 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
         raise ValueError("min_val cannot be greater than max_val")
     if input.dtype == D.bool_:
         raise RuntimeError("Bool inputs not supported for hardtanh")
-    if input.dtype == D.uint8 and (min_val < 0 or max_val < 0):
-        raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
     lo, hi = _int_limit(input, min_val), _int_limit(input, max_val)
+    if input.dtype == D.uint8 and (lo < 0 or hi < 0):  # checked after truncation, as torch does
+        raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
 
     # NaN passes through; its gradient is 0 (torch's vectorised kernels: their scalar tail
     # path gives 1, so torch itself is not consistent there)
