@@ -963,7 +963,13 @@ def _erfc_cf(x):
 class Sign(Op):
     @staticmethod
     def forward(ctx, a):
-        return a.copy() if a.dtype == bool else xp_of(a).sign(a)  # a bool is its own sign
+        if a.dtype == bool:  # a bool is its own sign
+            return a.copy()
+        xp = xp_of(a)
+        r = xp.asarray(xp.sign(a))
+        if a.dtype.kind == "f":  # torch's sign is (0 < x) - (x < 0): 0 at NaN (NumPy: NaN)
+            r[r != r] = 0
+        return r
 
     @staticmethod
     def backward(ctx, g):
@@ -1088,9 +1094,9 @@ class Where(Op):
     def backward(ctx, g):
         c = U.Tensor._make(ctx.c, None)
         n = ctx.needs_input_grad
-        z = g * 0
-        ga = unbroadcast(where(c, g, z), ctx.sa) if n[1] else None
-        gb = unbroadcast(where(c, z, g), ctx.sb) if n[2] else None
+        # a plain 0, not g * 0: a NaN upstream gradient stays out of the unselected branch
+        ga = unbroadcast(where(c, g, 0.0), ctx.sa) if n[1] else None
+        gb = unbroadcast(where(c, 0.0, g), ctx.sb) if n[2] else None
         return None, ga, gb
 
 
@@ -1132,8 +1138,9 @@ class MaskedFill(Op):
     def backward(ctx, g):
         m = U.Tensor._make(ctx.mask, None)
         n = ctx.needs_input_grad
-        ga = where(m, g * 0, g) if n[0] else None
-        gv = where(m, g, g * 0).sum() if n[2] else None
+        # zeros, not g * 0: a NaN gradient must not leak through the masked (or unmasked) part
+        ga = where(m, 0.0, g) if n[0] else None
+        gv = where(m, g, 0.0).sum() if n[2] else None
         return ga, None, gv
 
 

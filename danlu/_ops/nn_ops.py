@@ -145,6 +145,8 @@ class CrossEntropyIdx(Op):
         if ctx.scale is not None:  # reduced output: every row gets scale * g
             g = (g * ctx.scale).expand(m) if GradMode.enabled else \
                 _T(xp.broadcast_to(g._data * ctx.scale, (m,)))
+            if ctx.scale != ctx.scale:  # 'mean' over no valid target: torch's ignored rows get 0
+                g = g.masked_fill(_T(~ctx.valid), 0.0)
         dt = ctx.p.dtype
         eps, wt, weight, valid, t = ctx.eps, ctx.wt, ctx.weight, ctx.valid, ctx.t
         rows = xp.arange(m)

@@ -277,6 +277,8 @@ CASES = {
     "index_copy_ndim": lambda l: l.index_copy(l.zeros(3, 2, 4), 0, _t(l, [0], "int64"), l.ones(1, 3)),
     "index_copy_scalar_src": lambda l: l.index_copy(l.zeros(3), 0, _t(l, [0, 1], "int64"), _t(l, 1.0)),
     "index_copy_0d_index": lambda l: l.index_copy(_t(l, [1.0, 2.0]), 0, _t(l, 1, "int64"), _t(l, 3.0)),
+    "sign_nan": lambda l: l.sign(_t(l, [NAN, -0.0, 2.0, -math.inf])),
+    "sgn_nan_half": lambda l: l.sgn(_t(l, [NAN, -1.0], "float16")),
 }
 
 
@@ -393,3 +395,29 @@ def test_index_add_grad():
         s = lib.tensor([[1.0, 2.0], [3.0, 4.0]])
         return lib.index_add(x.reshape(3, 2), 0, lib.tensor([2, 0]), s * x[:2].reshape(1, 2), alpha=1.5)
     _grad_same(fn, [0.5, -1.0, 2.0, 3.0, 1.0, 0.25])
+
+
+@pytest.mark.parametrize("fn", [
+    # every target ignored: 'mean' is 0 / 0 = NaN, the gradient of the ignored rows is 0
+    lambda l, x: l.nn.functional.cross_entropy(x.reshape(2, 3), l.tensor([1, 1]), ignore_index=1),
+    lambda l, x: l.nn.functional.cross_entropy(x.reshape(1, 3, 2), l.tensor([[1, 1]]), ignore_index=1,
+                                               label_smoothing=0.2),
+    lambda l, x: l.nn.functional.nll_loss(x.reshape(2, 3), l.tensor([1, 1]), ignore_index=1),
+    lambda l, x: l.nn.functional.nll_loss(x.reshape(2, 3), l.tensor([0, 1]), ignore_index=1,
+                                          weight=l.tensor([0.0, 1.0, 1.0], dtype=l.float64)),
+    # NaN / inf differences: abs's gradient is sign(d), 0 at NaN
+    lambda l, x: l.nn.functional.l1_loss(x, l.tensor([math.inf, 0.0, 2.0, 1.0, -1.0, 0.0], dtype=l.float64),
+                                         reduction="none"),
+    # where / masked_fill: a NaN gradient stays out of the branch not taken
+    lambda l, x: l.where(x > 1, x, x * 2) * l.tensor([NAN, 1.0, 1.0, NAN, 1.0, 1.0], dtype=l.float64),
+    lambda l, x: x.masked_fill(x > 1, 0.5) * l.tensor([NAN, 1.0, NAN, 1.0, 1.0, 1.0], dtype=l.float64),
+])
+def test_nan_gradient_cases(fn):
+    x = [NAN, 1.0, 2.0, -1.0, 0.5, 3.0]
+    xd = danlu.tensor(x, dtype=danlu.float64, requires_grad=True)
+    xt = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    yd, yt = fn(danlu, xd), fn(torch, xt)
+    assert_close(yd, yt)
+    (gd,) = danlu.autograd.grad(yd.sum(), xd)
+    (gt,) = torch.autograd.grad(yt.sum(), xt)
+    assert_close(gd, gt)

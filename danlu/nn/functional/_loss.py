@@ -220,6 +220,9 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     valid = t != ignore_index
     ts = E.where(valid, t, 0).long()
     picked = x2.gather(1, ts.unsqueeze(1)).squeeze(1)
+    if reduction == "mean" and not bool(valid._data.all()):
+        # an ignored row's gradient is 0 even when no target counts (-0 / 0 would be NaN)
+        picked = picked.masked_fill(~valid, 0.0)
     w = valid.to(input.dtype)
     if weight is not None:
         w = w * weight.to(input.dtype).detach()[ts]
