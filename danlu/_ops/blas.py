@@ -288,9 +288,16 @@ def addcmul(input, tensor1, tensor2, *, value=1):
     dts = (input.dtype, tensor1.dtype, tensor2.dtype)
     if all(dt is D.bool_ for dt in dts):
         raise NotImplementedError("\"addcmul_cpu_out\" not implemented for 'Bool'")
-    if not any(dt.is_floating_point for dt in dts):
+    input, tensor1, tensor2 = _common3(input, tensor1, tensor2)
+    if not input.dtype.is_floating_point:
         value = int(value)
     return input + value * tensor1 * tensor2
+
+
+def _common3(a, b, c):
+    """The three operands in their promoted dtype, the dtype torch's kernel computes in."""
+    dt = U.result_dtype(a, b, c)
+    return tuple(t_ if t_.dtype == dt else t_.to(dt) for t_ in (a, b, c))
 
 
 def addcdiv(input, tensor1, tensor2, *, value=1):
@@ -304,6 +311,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
             "integer inputs and as (input + value * tensor1 / tensor2) for float inputs. The future "
             "addcdiv behavior is just the latter implementation: (input + value * tensor1 / tensor2), "
             "for all dtypes.")
+    input, tensor1, tensor2 = _common3(input, tensor1, tensor2)
     return input + value * tensor1 / tensor2
 
 

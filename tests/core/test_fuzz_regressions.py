@@ -279,6 +279,12 @@ CASES = {
     "index_copy_0d_index": lambda l: l.index_copy(_t(l, [1.0, 2.0]), 0, _t(l, 1, "int64"), _t(l, 3.0)),
     "sign_nan": lambda l: l.sign(_t(l, [NAN, -0.0, 2.0, -math.inf])),
     "sgn_nan_half": lambda l: l.sgn(_t(l, [NAN, -1.0], "float16")),
+    # addcmul / addcdiv compute in the three operands' promoted dtype
+    "addcmul_uint8_bool": lambda l: l.addcmul(_t(l, [1], "uint8"), _t(l, [False], "bool"), _t(l, [True], "bool")),
+    "addcmul_bool_int32": lambda l: l.addcmul(_t(l, [True], "bool"), _t(l, [True], "bool"), _t(l, [-5], "int32")),
+    "addcdiv_bool_uint8_half": lambda l: l.addcdiv(_t(l, [True], "bool"), _t(l, [3], "uint8"),
+                                                   _t(l, [0.4128], "float16"), value=0.5),
+    "addcdiv_long_half_f64": lambda l: l.addcdiv(_t(l, [1.0]), _t(l, [3], "int64"), _t(l, [0.3], "float16")),
 }
 
 
