@@ -624,17 +624,22 @@ class ScatterMinMax(Op):
         xp = xp_of(g._data)
         idx, dim = ctx.idx, ctx.dim
         it = T._make(idx, None)
+        # torch's formula as it stands: the count includes an input entry equal to the result
+        # even when include_self=False (its own gradient is zeroed afterwards), and a count of 0
+        # (a NaN result no entry equals) makes 0 * (g / 0) = NaN
         src_hit = (src == Gather.apply(out, it, dim=dim)).to(g.dtype)
         self_hit = (a == out).to(g.dtype)
-        if not ctx.include_self:
-            reached = xp.zeros(a.shape, bool)
-            reached[_scatter_key(xp, idx, dim)] = True
-            self_hit = self_hit * T._make(xp.asarray(~reached, g._data.dtype), None)
         cnt = ScatterAdd.apply(self_hit, src_hit, idx=idx, dim=dim)
-        gc = g / cnt.masked_fill(cnt == 0, 1.0)
+        gc = g / cnt
         n = ctx.needs_input_grad
-        return (gc * self_hit if n[0] else None,
-                Gather.apply(gc, it, dim=dim) * src_hit if n[1] else None, None)
+        ga = None
+        if n[0]:
+            ga = gc * self_hit
+            if not ctx.include_self:
+                reached = xp.zeros(a.shape, bool)
+                reached[_scatter_key(xp, idx, dim)] = True
+                ga = ga.masked_fill(T._make(reached, None), 0.0)
+        return ga, Gather.apply(gc, it, dim=dim) * src_hit if n[1] else None, None
 
 
 def scatter_zeros_along(g, idx, dim, keepdim, shape):

@@ -498,7 +498,10 @@ def _cum_extreme(input, dim, which):
     shape = [1] * a.ndim
     shape[d] = n
     ar = xp.arange(n).reshape(shape)
-    hit = xp.where(a == vals, ar, -1)
+    # torch's kernel: (isnan(x) || (!isnan(out) && x >= out)): a NaN takes the index and keeps it
+    # until the next NaN
+    eq = (a == vals) | (a != a) if a.dtype.kind in "fc" else a == vals
+    hit = xp.where(eq, ar, -1)
     idx = xp.maximum.accumulate(hit, axis=d)
     values = SelectAlong.apply(input, U.Tensor._make(idx, None), dim=d, keepdim=True)
     return namedtuple("cummax", ["values", "indices"])(values, U.Tensor._make(idx.astype("int64"), None))

@@ -285,6 +285,8 @@ CASES = {
     "addcdiv_bool_uint8_half": lambda l: l.addcdiv(_t(l, [True], "bool"), _t(l, [3], "uint8"),
                                                    _t(l, [0.4128], "float16"), value=0.5),
     "addcdiv_long_half_f64": lambda l: l.addcdiv(_t(l, [1.0]), _t(l, [3], "int64"), _t(l, [0.3], "float16")),
+    "cummax_nan": lambda l: tuple(l.cummax(_t(l, [[NAN, 0.17], [-1.6, NAN], [0.5, 0.2], [NAN, 3.0]]), 0)),
+    "cummin_nan": lambda l: tuple(l.cummin(_t(l, [1.0, NAN, -1.0, NAN, -3.0], "float32"), 0)),
 }
 
 
@@ -427,3 +429,20 @@ def test_nan_gradient_cases(fn):
     (gd,) = danlu.autograd.grad(yd.sum(), xd)
     (gt,) = torch.autograd.grad(yt.sum(), xt)
     assert_close(gd, gt)
+
+
+@pytest.mark.parametrize("a,i,s,red,inc", [
+    ([1.0, 2.0], [0, 0], [1.0, 0.5], "amax", False),  # the untouched-by-include_self tie still splits
+    ([2.0, -2.0, 0.0, NAN], [], [], "amax", False),  # a NaN no entry equals: 0 * (g / 0)
+    ([1.0, NAN, 3.0], [0, 1], [NAN, 2.0], "amin", True),
+    ([1.0, NAN, 3.0], [0, 1], [NAN, 2.0], "amin", False),
+])
+def test_scatter_reduce_minmax_grad(a, i, s, red, inc):
+    res = []
+    for lib in (danlu, torch):
+        x = lib.tensor(a, dtype=lib.float64, requires_grad=True)
+        sv = lib.tensor(s, dtype=lib.float64, requires_grad=True)
+        y = lib.scatter_reduce(x, 0, lib.tensor(i, dtype=lib.int64), sv, red, include_self=inc)
+        res.append((y, *lib.autograd.grad(y.sum(), [x, sv])))
+    for d_, t_ in zip(*res):
+        assert_close(d_, t_)
