@@ -289,6 +289,10 @@ def set_num_threads(n) -> None:
 def cdist(x1, x2, p=2.0):
     """Pairwise p-norm distances between the rows of ``x1`` and ``x2`` (batched)."""
     d = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+    if p == builtins.float("inf"):
+        from ._ops.reduction import CdistInf
+
+        return CdistInf.apply(d)
     return linalg.vector_norm(d, p, dim=-1)
 
 

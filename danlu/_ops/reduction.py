@@ -507,6 +507,31 @@ def _cum_extreme(input, dim, which):
     return namedtuple("cummax", ["values", "indices"])(values, U.Tensor._make(idx.astype("int64"), None))
 
 
+class CdistInf(Op):
+    """``max_k |d_k|`` over the last dim, as torch's ``cdist(p=inf)`` kernel takes it: NaN
+    differences are skipped (``max(acc, nan)`` keeps ``acc``, starting from 0); the gradient is
+    ``sign(d)`` at every entry equal to the result (ties are not split), NaN at NaN entries."""
+
+    torch_name = "CdistBackward0"
+    _save_in = (0,)
+
+    @staticmethod
+    def forward(ctx, d):
+        xp = xp_of(d)
+        a = xp.abs(d)
+        return xp.asarray(xp.where(a != a, 0, a).max(axis=-1, initial=0)).astype(d.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        (d,) = ctx.saved_tensors
+        xp = xp_of(d._data)
+        x = d._data
+        out = xp.where(xp.isnan(xp.abs(x)), 0, xp.abs(x)).max(axis=-1, initial=0, keepdims=True)
+        coef = xp.sign(x) * (xp.abs(x) == out)
+        coef = xp.where(x != x, xp.nan, coef).astype(x.dtype, copy=False)
+        return (g.unsqueeze(-1) * U.Tensor._make(coef, None),)
+
+
 def cummax(input, dim):
     return _cum_extreme(input, dim, "max")
 

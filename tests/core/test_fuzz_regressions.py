@@ -446,3 +446,20 @@ def test_scatter_reduce_minmax_grad(a, i, s, red, inc):
         res.append((y, *lib.autograd.grad(y.sum(), [x, sv])))
     for d_, t_ in zip(*res):
         assert_close(d_, t_)
+
+
+@pytest.mark.parametrize("a,b", [
+    ([[0.0, NAN]], [[1.0, 1.0]]),  # a NaN difference is skipped by the max, NaN in the gradient
+    ([[0.0, 0.0]], [[1.0, 1.0]]),  # ties each get the whole gradient
+    ([[NAN]], [[1.0]]),
+    ([[0.0, 0.0], [2.0, 3.0]], [[1.0, 1.0], [NAN, 0.0]]),
+])
+def test_cdist_inf_nan(a, b):
+    res = []
+    for lib in (danlu, torch):
+        x = lib.tensor(a, dtype=lib.float64, requires_grad=True)
+        y = lib.tensor(b, dtype=lib.float64, requires_grad=True)
+        r = lib.cdist(x, y, p=math.inf)
+        res.append((r, *lib.autograd.grad(r.sum(), [x, y])))
+    for d_, t_ in zip(*res):
+        assert_close(d_, t_)
