@@ -297,6 +297,10 @@ def cdist(x1, x2, p=2.0):
 
 
 def dist(input, other, p=2):
+    """``vector_norm(input - other, p)``."""
+    from ._ops.elementwise import _need_tensors
+
+    _need_tensors("dist", input, other)
     return linalg.vector_norm(input - other, p)
 
 

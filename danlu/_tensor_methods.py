@@ -10,6 +10,11 @@ def _bind(name, fn):
     setattr(Tensor, name, fn)
 
 
+def _bool_t(b) -> bool:
+    """``b`` is a bool tensor (a bool tensor with a Python number goes to torch's bitwise op)."""
+    return isinstance(b, Tensor) and b.dtype is D.bool_
+
+
 # -- operators -------------------------------------------------------------------------------
 _bind("__add__", lambda a, b: E.add(a, b))
 _bind("__radd__", lambda a, b: E.add(b, a))
@@ -31,9 +36,9 @@ _bind("__neg__", lambda a: E.neg(a))
 _bind("__pos__", lambda a: a)
 _bind("__abs__", lambda a: E.abs(a))
 _bind("__invert__", lambda a: E.logical_not(a) if a.dtype is D.bool_ else E.bitwise_not(a))
-_bind("__and__", lambda a, b: E.logical_and(a, b) if a.dtype is D.bool_ else E.bitwise_and(a, b))
-_bind("__or__", lambda a, b: E.logical_or(a, b) if a.dtype is D.bool_ else E.bitwise_or(a, b))
-_bind("__xor__", lambda a, b: E.logical_xor(a, b) if a.dtype is D.bool_ else E.bitwise_xor(a, b))
+_bind("__and__", lambda a, b: E.logical_and(a, b) if a.dtype is D.bool_ and _bool_t(b) else E.bitwise_and(a, b))
+_bind("__or__", lambda a, b: E.logical_or(a, b) if a.dtype is D.bool_ and _bool_t(b) else E.bitwise_or(a, b))
+_bind("__xor__", lambda a, b: E.logical_xor(a, b) if a.dtype is D.bool_ and _bool_t(b) else E.bitwise_xor(a, b))
 _bind("__rand__", lambda a, b: Tensor.__and__(a, b))
 _bind("__ror__", lambda a, b: Tensor.__or__(a, b))
 _bind("__rxor__", lambda a, b: Tensor.__xor__(a, b))

@@ -193,6 +193,10 @@ def mv(input, vec):
 
 
 def dot(input, other):
+    """Inner product of two 1-D tensors."""
+    from .elementwise import _need_tensors
+
+    _need_tensors("dot", input, other, ("input", "tensor"))
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(
             f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
@@ -501,6 +505,10 @@ def tensordot(a, b, dims=2):
 
 
 def kron(a, b):
+    """Kronecker product (block ``a[i] * b``) over the broadcast number of dims."""
+    from .elementwise import _need_tensors
+
+    _need_tensors("kron", a, b)
     nd = max(a.ndim, b.ndim)
     a2 = a.reshape((1,) * (nd - a.ndim) + a.shape)
     b2 = b.reshape((1,) * (nd - b.ndim) + b.shape)

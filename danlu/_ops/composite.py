@@ -119,6 +119,9 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim: int = -1):
 
 def heaviside(input, values):
     """0 where x < 0, ``values`` where x == 0, 1 where x > 0."""
+    from .elementwise import _need_tensors
+
+    _need_tensors("heaviside", input, values, ("input", "values"))
     dl = _dl()
     if input.dtype != values.dtype:
         raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")

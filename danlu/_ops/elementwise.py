@@ -400,18 +400,28 @@ def float_power(input, exponent):
     return Pow.apply(a.to(D.float64), b.to(D.float64))
 
 
+def _need_tensors(name, input, other, names=("input", "other")):
+    """torch's argument parser for a Tensor-only binary function: a Python number is a TypeError."""
+    for v, arg, pos in ((input, names[0], 1), (other, names[1], 2)):
+        if not isinstance(v, U.Tensor):
+            raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not {type(v).__name__}")
+
+
 def maximum(input, other):
+    _need_tensors("maximum", input, other)
     a, b, _ = binary_operands(input, other)
     return Maximum.apply(a, b)
 
 
 def minimum(input, other):
+    _need_tensors("minimum", input, other)
     a, b, _ = binary_operands(input, other)
     return Minimum.apply(a, b)
 
 
 def fmax(input, other):
     """Like ``maximum`` but NaN loses to a number."""
+    _need_tensors("fmax", input, other)
     a, b, _ = binary_operands(input, other)
     bn = b.isnan()
     an = a.isnan()
@@ -419,18 +429,22 @@ def fmax(input, other):
 
 
 def fmin(input, other):
+    _need_tensors("fmin", input, other)
     a, b, _ = binary_operands(input, other)
     bn = b.isnan()
     an = a.isnan()
     return where(bn, a, where(an, b, Minimum.apply(a, b)))
 
 
-def atan2(input, other):
+def atan2(input, other, *, _name="atan2"):
+    """``atan2(input, other)``, the angle of the point ``(other, input)``."""
+    _need_tensors(_name, input, other)
     a, b, _ = binary_operands(input, other, float_result=True)
     return Atan2.apply(a, b)
 
 
-arctan2 = atan2
+def arctan2(input, other):
+    return atan2(input, other, _name="arctan2")
 
 
 def _cname(dt) -> str:
@@ -458,6 +472,11 @@ def lerp(input, end, weight):
 
 
 def hypot(input, other):
+    """``sqrt(input ** 2 + other ** 2)`` (floating kernels only)."""
+    _need_tensors("hypot", input, other)
+    dt = U.result_dtype(input, other)
+    if not dt.is_floating_point:
+        raise NotImplementedError(f"\"hypot_cpu\" not implemented for '{_tn(dt)}'")
     return sqrt(add(mul(input, input), mul(other, other)))
 
 
@@ -1053,6 +1072,11 @@ def clamp(input, min=None, max=None, *, out=None):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, U.Tensor) or isinstance(max, U.Tensor):
+        if not all(v is None or isinstance(v, U.Tensor) for v in (min, max)):
+            got = ", ".join(type(v).__name__ if not isinstance(v, U.Tensor) else "Tensor"
+                            for v in (input, min, max))
+            raise TypeError(f"clamp() received an invalid combination of arguments - got ({got}), but "
+                            "expected one of:")
         r = input
         if min is not None:
             r = maximum(r, min)
@@ -1267,6 +1291,7 @@ def exp2(input):
 
 def logaddexp(input, other):
     """``log(exp(input) + exp(other))``, shifted by the max for stability (inf-safe)."""
+    _need_tensors("logaddexp", input, other)
     m = maximum(input, other).detach()
     if m.dtype.is_floating_point:
         m = m.masked_fill(m.isinf(), 0.0)
@@ -1326,9 +1351,11 @@ ge = greater_equal = _cmp("greater_equal")
 
 def _logical(name):
     def fn(input, other=None):
-        xp = xp_of(input._data)
         if other is None:
+            xp = xp_of(input._data)
             return U.Tensor._make(xp.asarray(getattr(xp, name)(input._data)), None)
+        _need_tensors(name, input, other)
+        xp = xp_of(input._data)
         o = other._data if isinstance(other, U.Tensor) else other
         return U.Tensor._make(xp.asarray(getattr(xp, name)(input._data, o)), None)
 
@@ -1389,7 +1416,10 @@ def isfinite(input):
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    """``|input - other| <= atol + rtol * |other|``."""
+    """``|input - other| <= atol + rtol * |other|`` (both of one dtype, as torch requires)."""
+    _need_tensors("isclose", input, other)
+    if input.dtype != other.dtype:
+        raise RuntimeError(f"{_tn(input.dtype)} did not match {_tn(other.dtype)}")
     a, b, _ = binary_operands(input, other)
     xp = xp_of(a._data)
     return U.Tensor._make(xp.asarray(xp.isclose(a._data, b._data, rtol=rtol, atol=atol,
@@ -1397,11 +1427,14 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+    """``isclose(...).all()`` as a Python bool."""
+    _need_tensors("allclose", input, other)
     return bool(isclose(input, other, rtol, atol, equal_nan).all())
 
 
 def equal(input, other) -> bool:
     """True when both have the same shape and elements."""
+    _need_tensors("equal", input, other)
     if tuple(input.shape) != tuple(other.shape):
         return False
     return bool((input._data == other._data).all())
@@ -1516,6 +1549,7 @@ def copysign(input, other, *, out=None):
 
 def ldexp(input, other, *, out=None):
     """``input * 2 ** other``."""
+    _need_tensors("ldexp", input, other)
     scale = pow(2.0, other) if isinstance(other, U.Tensor) else 2.0 ** other
     return _out(mul(input, scale), out)
 
@@ -1564,6 +1598,7 @@ class Nextafter(Op):
 
 def nextafter(input, other, *, out=None):
     """The next representable float after ``input`` towards ``other``."""
+    _need_tensors("nextafter", input, other)
     a, b, dt = binary_operands(input, other)
     if not dt.is_floating_point:
         raise NotImplementedError(f"\"nextafter_cpu\" not implemented for '{_tn(dt)}'")
@@ -1574,6 +1609,7 @@ def nextafter(input, other, *, out=None):
 
 def _int_binary(name, kernel):
     def fn(input, other, *, out=None):
+        _need_tensors(name, input, other)
         a, b, dt = binary_operands(input, other)
         if dt.is_floating_point or dt is D.bool_:
             raise NotImplementedError(f"\"{kernel}_cpu\" not implemented for '{_tn(dt)}'")
@@ -1684,6 +1720,7 @@ def isreal(input):
 
 def logaddexp2(input, other):
     """``log2(2**input + 2**other)``, shifted by the max for stability (inf-safe)."""
+    _need_tensors("logaddexp2", input, other)
     a, b, dt = binary_operands(input, other)
     if not dt.is_floating_point:
         raise NotImplementedError(f"\"logaddexp2_cpu\" not implemented for '{_tn(dt)}'")

@@ -454,6 +454,9 @@ class _Igamma(Op):
 
 
 def _igamma(input, other, upper, out):
+    from .elementwise import _need_tensors
+
+    _need_tensors("igammac" if upper else "igamma", input, other)
     a, x, dt = binary_operands(input, other)
     if not dt.is_floating_point:
         from .elementwise import _tn

@@ -287,6 +287,21 @@ CASES = {
     "addcdiv_long_half_f64": lambda l: l.addcdiv(_t(l, [1.0]), _t(l, [3], "int64"), _t(l, [0.3], "float16")),
     "cummax_nan": lambda l: tuple(l.cummax(_t(l, [[NAN, 0.17], [-1.6, NAN], [0.5, 0.2], [NAN, 3.0]]), 0)),
     "cummin_nan": lambda l: tuple(l.cummin(_t(l, [1.0, NAN, -1.0, NAN, -3.0], "float32"), 0)),
+    # Tensor-only binary functions: a Python number is the argument parser's TypeError
+    **{f"{n}_scalar_{i}": (lambda n, i: lambda l: getattr(l, n)(
+        *((l.ones(2), 2.5) if i == 0 else (l.ones(2), True) if i == 1 else (3, l.ones(2)))))(n, i)
+       for n in ("maximum", "minimum", "fmax", "fmin", "atan2", "arctan2", "logaddexp", "logaddexp2",
+                 "logical_and", "logical_or", "logical_xor", "isclose", "allclose", "igamma", "igammac",
+                 "gcd", "lcm", "dist", "ldexp", "hypot", "nextafter", "heaviside", "equal", "kron", "dot")
+       for i in range(3)},
+    "clamp_tensor_and_number": lambda l: l.clamp(l.ones(2), l.zeros(2), 0.5),
+    "bool_and_int": lambda l: _t(l, [True, False], "bool") & 1,
+    "bool_or_bool_scalar": lambda l: _t(l, [True, False], "bool") | False,
+    "isclose_dtypes": lambda l: l.isclose(l.ones(2), l.ones(2, dtype=l.float64)),
+    "allclose_dtypes": lambda l: l.allclose(l.ones(2, dtype=l.int32), l.ones(2, dtype=l.uint8)),
+    "hypot_int": lambda l: l.hypot(_t(l, [3], "int64"), _t(l, [4], "int64")),
+    "hypot_bool": lambda l: l.hypot(_t(l, [True], "bool"), _t(l, [True], "bool")),
+    "hypot_int_float": lambda l: l.hypot(_t(l, [3], "int64"), _t(l, [4.0], "float32")),
 }
 
 
