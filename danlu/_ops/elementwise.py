@@ -345,6 +345,8 @@ def div(input, other, *, rounding_mode=None, out=None):
         a, b, dt = binary_operands(input, other)
         if dt.is_floating_point:
             return _out(trunc(Div.apply(a, b)), out)
+        if dt is D.bool_:
+            raise NotImplementedError("\"div_trunc_cpu\" not implemented for 'Bool'")
         xp = xp_of(a._data)
         with _no_grad():
             q = xp.trunc(a._data / b._data).astype(dt.np)
@@ -364,6 +366,8 @@ def floor_divide(input, other):
     xp = xp_of(a._data)
     if dt.is_floating_point:
         return floor(Div.apply(a, b))
+    if dt is D.bool_:
+        raise NotImplementedError("\"div_floor_cpu\" not implemented for 'Bool'")
     if (b._data == 0).any():
         raise RuntimeError("ZeroDivisionError")
     return U.Tensor._make(xp.floor_divide(a._data, b._data), None)
@@ -374,6 +378,8 @@ def remainder(input, other):
     a, b, dt = binary_operands(input, other)
     if dt.is_floating_point:
         return a - floor(Div.apply(a, b)).detach() * b
+    if dt is D.bool_:
+        raise NotImplementedError("\"remainder_cpu\" not implemented for 'Bool'")
     if (b._data == 0).any():
         raise RuntimeError("ZeroDivisionError")
     return U.Tensor._make(xp_of(a._data).remainder(a._data, b._data), None)
@@ -384,12 +390,16 @@ def fmod(input, other):
     a, b, dt = binary_operands(input, other)
     if dt.is_floating_point:
         return a - trunc(Div.apply(a, b)).detach() * b
+    if dt is D.bool_:
+        raise NotImplementedError("\"fmod_cpu\" not implemented for 'Bool'")
     return U.Tensor._make(xp_of(a._data).fmod(a._data, b._data), None)
 
 
 def pow(input, exponent, *, out=None):
     """``input ** exponent`` with torch's promotion (int tensor ** float -> float)."""
-    a, b, _ = binary_operands(input, exponent)
+    a, b, dt = binary_operands(input, exponent)
+    if dt is D.bool_ and isinstance(exponent, U.Tensor):  # (a bool ** True scalar is a copy)
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
     if a._data.shape != b._data.shape:
         _check_bcast(a, b)
     return _out(Pow.apply(a, b), out)
@@ -1146,7 +1156,12 @@ def where(condition, input=None, other=None):
         xp = xp_of(condition._data)
         input = U.Tensor._make(xp.asarray(input, dtype=dt.np), None)
         other = U.Tensor._make(xp.asarray(other, dtype=dt.np), None)
-    a, b, _ = binary_operands(input, other)
+    a, b, dt = binary_operands(input, other)
+    for v in (input, other):  # a Python number must fit the result dtype (c10's checked cast;
+        # float16 is computed through float and takes any float)
+        if isinstance(v, float) and dt is D.float32 or \
+                isinstance(v, int) and not isinstance(v, bool) and not dt.is_floating_point:
+            U.checked_scalar_array(xp_of(a._data), v, dt.np)
     U.broadcast_shapes(condition.shape, a.shape, b.shape)
     return Where.apply(condition, a, b)
 
@@ -1292,6 +1307,9 @@ def exp2(input):
 def logaddexp(input, other):
     """``log(exp(input) + exp(other))``, shifted by the max for stability (inf-safe)."""
     _need_tensors("logaddexp", input, other)
+    dt = U.result_dtype(input, other)
+    if not dt.is_floating_point:
+        raise NotImplementedError(f"\"logaddexp_cpu\" not implemented for '{_tn(dt)}'")
     m = maximum(input, other).detach()
     if m.dtype.is_floating_point:
         m = m.masked_fill(m.isinf(), 0.0)

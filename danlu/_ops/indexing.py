@@ -3,6 +3,7 @@ index_select/index_add, masked_select, take_along_dim, nonzero, sort/topk, uniqu
 from __future__ import annotations
 
 import builtins
+import math
 import warnings
 from collections import namedtuple
 
@@ -936,8 +937,21 @@ def bincount(input, weights=None, minlength=0):
 
 
 def histc(input, bins=100, min=0, max=0):
+    """Counts of ``input`` in ``bins`` equal-width bins over ``[min, max]`` (the data's range when
+    both are equal); floating inputs only, the bounds must fit the input's dtype."""
+    from .elementwise import _tn
+
     xp = xp_of(input._data)
     a = input._data
+    if input.dtype is D.bool_:
+        raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
+    info = xp.finfo(a.dtype) if a.dtype.kind == "f" else xp.iinfo(a.dtype)
+    for v in (min, max):
+        if math.isfinite(v) and not info.min <= v <= info.max:
+            name = U._C_TYPE.get(a.dtype.name, a.dtype.name)
+            raise RuntimeError(f"value cannot be converted to type {name} without overflow")
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{_tn(input.dtype)}'")
     lo, hi = float(min), float(max)
     if lo == hi and a.size:
         lo, hi = float(a.min()), float(a.max())

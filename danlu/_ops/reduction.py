@@ -541,6 +541,11 @@ def cummin(input, dim):
 
 
 def logcumsumexp(input, dim):
+    """``log(cumsum(exp(input)))`` along ``dim``, shifted by the max (floating inputs only)."""
+    if not input.dtype.is_floating_point:
+        from .elementwise import _tn
+
+        raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for '{_tn(input.dtype)}'")
     d = norm_dim(dim, input.ndim)
     m = input.detach().amax(dim=d, keepdim=True)
     m = m.masked_fill(~m.isfinite(), 0)
@@ -571,6 +576,8 @@ def count_nonzero(input, dim=None):
 
 def median(input, dim=None, keepdim=False):
     """Lower median (torch's): the element at index ``(n - 1) // 2`` of the sorted values."""
+    if input.dtype is D.bool_:
+        raise NotImplementedError(f"\"{'median_cpu' if dim is None else 'median_out'}\" not implemented for 'Bool'")
     xp = xp_of(input._data)
     if dim is None:
         flat = input.reshape(-1)

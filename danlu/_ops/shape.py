@@ -251,7 +251,12 @@ class Expand(Op):
         return (U.unbroadcast(g, ctx.shape),)
 
 
-def expand(input, *sizes):
+def expand(input, *sizes, size=None):
+    """A broadcast view of ``input`` at ``sizes`` (-1 keeps a dim; new dims go in front)."""
+    if size is not None:
+        sizes = (size,)
+    if not sizes:
+        raise TypeError('expand() missing 1 required positional arguments: "size"')
     sizes = _shape_args(sizes)
     sh = input._data.shape
     if len(sizes) < len(sh):
@@ -588,8 +593,15 @@ def roll(input, shifts, dims=None):
 
 
 def rot90(input, k=1, dims=(0, 1)):
+    """Rotate by ``k * 90`` degrees in the plane of ``dims`` (from the first towards the second)."""
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if input.ndim < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {input.ndim}")
+    if dims[0] == dims[1] or abs(dims[0] - dims[1]) == input.ndim:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {dims[0]} and dim1 = {dims[1]}")
+    d0, d1 = norm_dim(dims[0], input.ndim), norm_dim(dims[1], input.ndim)
     k %= 4
-    d0, d1 = dims
     if k == 0:
         return input.clone()
     if k == 1:

@@ -270,6 +270,8 @@ def polygamma(n: int, input, *, out=None):
 
 def mvlgamma(input, p: int, *, out=None):
     """Multivariate log-gamma: ``p (p - 1) / 4 log(pi) + sum_{j<p} lgamma(x - j / 2)``."""
+    if input.dtype is D.bool_:
+        raise RuntimeError("The input tensor may not be a boolean tensor.")
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
     x = _floatify(input)

@@ -414,6 +414,8 @@ class Zeta(Op):
 def zeta(input, other, *, out=None):
     """Hurwitz zeta function ``sum_{k >= 0} (other + k)^(-input)`` (Riemann's at other = 1)."""
     a, b, dt = binary_operands(input, other)
+    if dt is D.float16:
+        raise NotImplementedError("\"zeta_cpu\" not implemented for 'Half'")
     if not dt.is_floating_point:
         dt = D.get_default_dtype()
         a, b = a.to(dt), b.to(dt)

@@ -50,6 +50,8 @@ def nanmedian(input, dim=None, keepdim=False):
     ``(values, indices)`` pair; the gradient flows to the selected element."""
     from .reduction import SelectAlong
 
+    if input.dtype.name == "bool":
+        raise NotImplementedError(f"\"{'median_cpu' if dim is None else 'median_out'}\" not implemented for 'Bool'")
     T = _T()
     xp = xp_of(input._data)
     if dim is None:
