@@ -198,7 +198,8 @@ def norm_dims(dim, ndim: int) -> tuple:
     if dim is None:
         return tuple(range(ndim))
     if isinstance(dim, int):
-        return (norm_dim(dim, ndim) if ndim else 0,) if ndim else ()
+        d = norm_dim(dim, ndim)  # a 0-d tensor takes dim -1 / 0 (torch's IndexError otherwise)
+        return (d,) if ndim else ()
     dims = tuple(norm_dim(d, ndim) for d in dim)
     if len(set(dims)) != len(dims):
         raise RuntimeError(f"dim {dims} appears multiple times in the list of dims")

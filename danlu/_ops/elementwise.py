@@ -267,18 +267,20 @@ def _scaled(input, other, alpha, name: str = "alpha"):
     if not dt.is_floating_point and isinstance(alpha, float):
         raise RuntimeError(
             f"For integral input tensors, argument {name} must not be a floating point number.")
+    if alpha == 1 and not isinstance(alpha, bool):  # a float 1.0 only needed the check
+        return other
     return mul(other, alpha) if isinstance(other, U.Tensor) else other * alpha
 
 
 def add(input, other, *, alpha=1, out=None):
     """``input + alpha * other``."""
     # fast path (the common case in training loops): two tensors, same array type, dtype, shape
-    if type(other) is _Tensor and type(input) is _Tensor and alpha == 1 and alpha is not True \
+    if type(other) is _Tensor and type(input) is _Tensor and type(alpha) is int and alpha == 1 \
             and out is None:
         da, db = input._data, other._data
         if da.dtype is db.dtype and da.shape == db.shape and type(da) is type(db):
             return Add.apply(input, other)
-    if isinstance(alpha, bool) or alpha != 1:
+    if type(alpha) is not int or alpha != 1:  # (a bool or float 1 is checked too)
         other = _scaled(input, other, alpha)
     a, b, _ = binary_operands(input, other)
     if a._data.shape != b._data.shape:
@@ -300,7 +302,7 @@ def sub(input, other, *, alpha=1, out=None):
         raise RuntimeError(
             "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
             "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
-    if isinstance(alpha, bool) or alpha != 1:
+    if type(alpha) is not int or alpha != 1:  # (a bool or float 1 is checked too)
         other = _scaled(input, other, alpha)
     return _out(_sub(input, other, Sub if isinstance(input, U.Tensor) else _RsubScalar), out)
 

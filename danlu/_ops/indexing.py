@@ -310,6 +310,12 @@ def setitem(x, key, value):
     else:
         U.same_device(x, value)
         if value.dtype is not x.dtype:
+            if adv and builtins.any(getattr(getattr(a, "dtype", None), "kind", "-") in ("i", "u") for a in k):
+                # an integer-array index is torch's index_put_, which takes no cast
+                from .._tensor import _tn
+
+                raise RuntimeError("Index put requires the source and destination dtypes match, got "
+                                   f"{_tn(x.dtype)} for the destination and {_tn(value.dtype)} for the source.")
             value = value.to(x.dtype)
     x._check_inplace()
     recording = GradMode.enabled and (x._rg or value._rg)
@@ -470,8 +476,14 @@ def gather(input, dim, index, *, sparse_grad=False):
 
 
 def take_along_dim(input, indices, dim=None):
+    """``input``'s entries at ``indices`` along ``dim`` (both broadcast but for ``dim``; the
+    flattened input when ``dim`` is None); with ``dim`` the indices must be int64."""
     if dim is None:
         return input.reshape(-1)[indices.reshape(-1)]
+    if indices.dtype is not D.int64:
+        from .._tensor import _tn
+
+        raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got {_tn(indices.dtype)}")
     d = norm_dim(dim, input.ndim)
     shape = list(U.broadcast_shapes(tuple(s for i, s in enumerate(input.shape) if i != d),
                                     tuple(s for i, s in enumerate(indices.shape) if i != d)))
@@ -853,7 +865,7 @@ def msort(input):
 
 def topk(input, k, dim=-1, largest=True, sorted=True):
     xp = xp_of(input._data)
-    d = norm_dim(dim, input.ndim) if input.ndim else 0
+    d = norm_dim(dim, input.ndim)
     size = input.shape[d] if input.ndim else 1
     if not 0 <= k <= size:
         raise RuntimeError("selected index k out of range")

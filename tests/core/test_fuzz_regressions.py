@@ -335,7 +335,47 @@ CASES = {
     "rot90_1d": lambda l: l.rot90(l.ones(2)),
     "rot90_same_dims": lambda l: l.rot90(l.ones(2, 2), 1, (0, -2)),
     "rot90_one_dim": lambda l: l.rot90(l.ones(2, 2), 1, (0,)),
+    # an integer-array index is index_put_: no dtype cast of the value
+    "setitem_int_index_dtype": lambda l: _setitem(l, l.zeros(4, dtype=l.float64), _t(l, [0], "int64"),
+                                                  _t(l, 1.0, "float32")),
+    "setitem_list_index_dtype": lambda l: _setitem(l, l.zeros(4, dtype=l.int64), [0, 1], _t(l, 1, "int32")),
+    "setitem_slice_int_dtype": lambda l: _setitem(l, l.zeros(4, 2), (slice(None), _t(l, [1], "int64")), _t(l, 2, "int64")),
+    "setitem_mask_dtype": lambda l: _setitem(l, l.zeros(4), _t(l, [True, False, True, False], "bool"),
+                                             _t(l, 2.0, "float64")),
+    "setitem_int_dtype": lambda l: _setitem(l, l.zeros(4), 1, _t(l, 2.0, "float64")),
+    "take_along_dim_int32": lambda l: l.take_along_dim(l.ones(3), _t(l, [0], "int32"), 0),
+    "take_along_dim_int32_flat": lambda l: l.take_along_dim(l.ones(3), _t(l, [0], "int32")),
+    # a 0-d tensor takes dim -1 / 0 only
+    "amax_0d_dim5": lambda l: l.amax(_t(l, 1.0), 5),
+    "sum_0d_dim5": lambda l: l.sum(_t(l, 1.0), 5, keepdim=True),
+    "mean_0d_dim1": lambda l: l.mean(_t(l, 1.0), 1),
+    "topk_0d_dim5": lambda l: l.topk(_t(l, 1.0), 0, 5),
+    "sum_0d_dim_neg1": lambda l: l.sum(_t(l, 1.0), -1),
+    # a float alpha with integer tensors, even 1.0
+    "add_alpha_float_one_int": lambda l: l.add(l.ones(2, dtype=l.int64), l.ones(2, dtype=l.int64), alpha=1.0),
+    "sub_alpha_float_one_int": lambda l: l.sub(l.ones(2, dtype=l.int64), 1, alpha=1.0),
+    "add_alpha_float_one_float": lambda l: l.add(l.ones(2), l.ones(2, dtype=l.int64), alpha=1.0),
+    # loss arguments torch's derivatives do not cover
+    "soft_margin_target_grad": lambda l: l.nn.functional.soft_margin_loss(l.ones(2), l.ones(2, requires_grad=True)),
+    "soft_margin_bcast": lambda l: l.nn.functional.soft_margin_loss(l.ones(4, 3, 1, 1), l.ones(4, 3, 3, 4)),
+    "bce_logits_pos_weight_grad": lambda l: l.nn.functional.binary_cross_entropy_with_logits(
+        l.ones(2), l.ones(2), pos_weight=l.ones(2, requires_grad=True)),
+    "bce_logits_weight_grad": lambda l: l.nn.functional.binary_cross_entropy_with_logits(
+        l.ones(2), l.ones(2), weight=l.ones(2, requires_grad=True)),
+    "bce_weight_grad": lambda l: l.nn.functional.binary_cross_entropy(
+        l.ones(2) * 0.5, l.ones(2), weight=l.ones(2, requires_grad=True)),
+    "nll_weight_grad": lambda l: l.nn.functional.nll_loss(
+        l.ones(2, 3), _t(l, [0, 1], "int64"), weight=l.ones(3, requires_grad=True)),
+    "cross_entropy_weight_grad": lambda l: l.nn.functional.cross_entropy(
+        l.ones(2, 3), _t(l, [0, 1], "int64"), weight=l.ones(3, requires_grad=True)),
+    "multi_margin_weight_grad": lambda l: l.nn.functional.multi_margin_loss(
+        l.ones(2, 3), _t(l, [0, 1], "int64"), weight=l.ones(3, requires_grad=True)),
 }
+
+
+def _setitem(lib, x, key, v):
+    x[key] = v
+    return x
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -216,6 +216,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     x2, t = _as_rows(input, target)
     c = x2.shape[1]
     weight = _check_weight(weight, c)
+    _nondiff("nll_loss_forward", "weight", weight)
     _check_bounds(t._data, c, ignore_index)
     valid = t != ignore_index
     ts = E.where(valid, t, 0).long()
@@ -262,6 +263,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     x2, t = _as_rows(input, target)
     c = x2.shape[1]
     weight = _check_weight(weight, c)
+    _nondiff("nll_loss_forward", "weight", weight)
     t_arr = t._data
     _check_bounds(t_arr, c, ignore_index)
     w_arr = None if weight is None else weight._data.astype(x2._data.dtype, copy=False)
@@ -299,6 +301,16 @@ def _cross_entropy_probs(input, target, weight, reduction, eps, cdim):
 # ------------------------------------------------------------------------------------------
 # binary classification
 # ------------------------------------------------------------------------------------------
+def _nondiff(fname: str, arg: str, t) -> None:
+    """torch's error for an argument its derivative formula does not cover, once autograd
+    would have to differentiate through it (grad mode on, ``requires_grad`` set)."""
+    from ...autograd.grad_mode import GradMode
+
+    if t is not None and t.requires_grad and GradMode.enabled:
+        raise RuntimeError(f"The function '{fname}' is not differentiable with respect to argument '{arg}'. "
+                           "This input cannot have requires_grad True.")
+
+
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                          size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """``-w (t log x + (1 - t) log(1 - x))`` with each log clamped at -100."""
@@ -311,6 +323,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     x = input._data
     if x.size and ((x < 0) | (x > 1)).any():
         raise RuntimeError("all elements of input should be between 0 and 1")
+    _nondiff("binary_cross_entropy", "weight", weight)
     loss = N.BinaryCrossEntropy.apply(input, target.to(input.dtype))
     if weight is not None:
         loss = loss * weight
@@ -326,6 +339,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     _check_reduction(reduction)
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    _nondiff("binary_cross_entropy_with_logits", "weight", weight)
+    _nondiff("binary_cross_entropy_with_logits", "pos_weight", pos_weight)
     ls = logsigmoid(input)
     if pos_weight is not None:
         ls = ls * ((pos_weight - 1) * target + 1)
@@ -340,6 +355,14 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
     """``log(1 + exp(-y x))`` for labels ``y`` in {-1, 1} (logistic loss)."""
     reduction = _legacy(size_average, reduce, reduction)
     _check_reduction(reduction)
+    if tuple(target.shape) != tuple(input.shape):  # the output takes the input's shape
+        from ..._ops._util import broadcast_shapes
+
+        bs = tuple(broadcast_shapes(input.shape, target.shape))
+        if bs != tuple(input.shape):
+            raise RuntimeError(f"output with shape [{', '.join(map(str, input.shape))}] doesn't match the "
+                               f"broadcast shape [{', '.join(map(str, bs))}]")
+    _nondiff("soft_margin_loss", "target", target)
     return _reduce(softplus(-input * target), reduction, "SoftMarginLossBackward0")
 
 
@@ -389,6 +412,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
         raise RuntimeError(f"inconsistent target size, expected {x.shape[0]} but got "
                            f"[{', '.join(map(str, target.shape))}]")
     _check_bounds(t._data, c, -(10 ** 18))
+    _nondiff("multi_margin_loss", "weight", weight)
     xy = x.gather(1, t.unsqueeze(1))
     z = (x - xy + margin).clamp(min=0)
     if p == 2:
