@@ -87,10 +87,11 @@ def checked_scalar_array(xp, v, npdt):
     return scalar_array(xp, v, npdt)
 
 
-def binary_operands(a, b, float_result: bool = False):
+def binary_operands(a, b, float_result: bool = False, bcast: bool = True):
     """Two operands as Tensors of torch's promoted dtype (``float_result``: at least float).
 
-    Returns ``(a, b, dtype)``.  Python scalars become constant 0-d tensors.
+    Returns ``(a, b, dtype)``.  Python scalars become constant 0-d tensors.  With ``bcast`` two
+    tensors' shapes must broadcast (torch's error, raised before any dtype kernel check).
     """
     ta = isinstance(a, Tensor)
     tb = isinstance(b, Tensor)
@@ -106,6 +107,9 @@ def binary_operands(a, b, float_result: bool = False):
     if ta and tb:
         if type(a._data) is not type(b._data):
             same_device(a, b)
+        sa, sb = a._data.shape, b._data.shape
+        if bcast and sa != sb and sa and sb:
+            broadcast_shapes(sa, sb)
         if a._data.dtype == b._data.dtype:
             dt = D.NP2DT[a._data.dtype]
             if float_result and not dt.is_floating_point:

@@ -72,7 +72,7 @@ def _mm_error(sa, sb):
 
 
 def _prep(a, b):
-    a, b, _ = U.binary_operands(a, b)
+    a, b, _ = U.binary_operands(a, b, bcast=False)
     return a, b
 
 

@@ -1309,7 +1309,7 @@ def exp2(input):
 def logaddexp(input, other):
     """``log(exp(input) + exp(other))``, shifted by the max for stability (inf-safe)."""
     _need_tensors("logaddexp", input, other)
-    dt = U.result_dtype(input, other)
+    _, _, dt = binary_operands(input, other)  # (the broadcast check first, as torch)
     if not dt.is_floating_point:
         raise NotImplementedError(f"\"logaddexp_cpu\" not implemented for '{_tn(dt)}'")
     m = maximum(input, other).detach()

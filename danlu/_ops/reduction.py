@@ -542,11 +542,11 @@ def cummin(input, dim):
 
 def logcumsumexp(input, dim):
     """``log(cumsum(exp(input)))`` along ``dim``, shifted by the max (floating inputs only)."""
+    d = norm_dim(dim, input.ndim)
     if not input.dtype.is_floating_point:
         from .elementwise import _tn
 
         raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for '{_tn(input.dtype)}'")
-    d = norm_dim(dim, input.ndim)
     m = input.detach().amax(dim=d, keepdim=True)
     m = m.masked_fill(~m.isfinite(), 0)
     return (input - m).exp().cumsum(d).log() + m

@@ -370,6 +370,14 @@ CASES = {
         l.ones(2, 3), _t(l, [0, 1], "int64"), weight=l.ones(3, requires_grad=True)),
     "multi_margin_weight_grad": lambda l: l.nn.functional.multi_margin_loss(
         l.ones(2, 3), _t(l, [0, 1], "int64"), weight=l.ones(3, requires_grad=True)),
+    # torch checks shapes / dims before the dtype kernel
+    "minimum_bcast": lambda l: l.minimum(l.ones(2, 3), l.ones(2)),
+    "atan2_bcast": lambda l: l.atan2(l.ones(2, 3), l.ones(2)),
+    "float_power_bcast": lambda l: l.float_power(l.ones(3), l.ones(2, 2)),
+    "logaddexp_int_bcast": lambda l: l.logaddexp(l.ones(3, dtype=l.int64), l.ones(2, dtype=l.int64)),
+    "logaddexp2_int_bcast": lambda l: l.logaddexp2(l.ones(3, dtype=l.int64), l.ones(2, dtype=l.int64)),
+    "glu_long_odd": lambda l: l.nn.functional.glu(l.ones(3, dtype=l.int64)),
+    "logcumsumexp_long_bad_dim": lambda l: l.logcumsumexp(l.ones(3, dtype=l.int64), 2),
 }
 
 

@@ -300,12 +300,12 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     """Gated linear unit: ``a * sigmoid(b)`` where ``a, b`` are the halves of ``input`` along ``dim``."""
     if input.ndim == 0:
         raise RuntimeError("glu does not support scalars because halving size must be even")
-    if not input.dtype.is_floating_point:
-        raise NotImplementedError(f"\"glu_cpu\" not implemented for '{_tname(input.dtype)}'")
     d = norm_dim(dim, input.ndim)
     n = input.shape[d]
     if n % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {n}")
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"glu_cpu\" not implemented for '{_tname(input.dtype)}'")
     a, b = input.split(n // 2, d)
     return a * b.sigmoid()
 
