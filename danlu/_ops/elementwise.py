@@ -1375,6 +1375,7 @@ def _logical(name):
             xp = xp_of(input._data)
             return U.Tensor._make(xp.asarray(getattr(xp, name)(input._data)), None)
         _need_tensors(name, input, other)
+        _check_bcast(input, other)
         xp = xp_of(input._data)
         o = other._data if isinstance(other, U.Tensor) else other
         return U.Tensor._make(xp.asarray(getattr(xp, name)(input._data, o)), None)

@@ -934,7 +934,12 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
 
 
 def bincount(input, weights=None, minlength=0):
-    if input.ndim != 1 or input.dtype.is_floating_point:
+    """Counts of each value of a 1-D non-negative integer tensor (sums of ``weights``)."""
+    if input.dtype.is_floating_point or input.dtype is D.bool_:
+        from .._tensor import _tn
+
+        raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{_tn(input.dtype)}'")
+    if input.ndim != 1:
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     xp = xp_of(input._data)
     if input.numel() and int(input._data.min()) < 0:

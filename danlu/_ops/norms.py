@@ -71,6 +71,14 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     axes = norm_dims(dim, x.ndim)
     if x.ndim == 0:
         axes = ()
+    if math.isinf(ord) and x._data.size == 0:  # max / min have no identity
+        if dim is None:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor because the "
+                               "operation does not have an identity")
+        for a in axes:
+            if x.shape[a] == 0:
+                raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on the dimension {a}because "
+                                   "this dimension is empty and the operation does not have an identity")
     return VectorNorm.apply(x, p=float(ord), axes=axes, keepdim=keepdim)
 
 

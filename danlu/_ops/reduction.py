@@ -290,9 +290,21 @@ def _no_bool_arg(input, name: str) -> None:
         raise RuntimeError(f"{name}(): does not support bool input")
 
 
+def _arg_empty(input, dim, name: str) -> None:
+    """torch's errors for argmax / argmin over nothing."""
+    if input._data.size:
+        return
+    if dim is None:
+        raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+    d = norm_dim(dim, input._data.ndim)
+    if input._data.ndim and input._data.shape[d] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+
+
 def argmax(input, dim=None, keepdim=False):
     _no_bool_arg(input, "argmax")
     xp = xp_of(input._data)
+    _arg_empty(input, dim, "argmax")
     if dim is None:
         r = xp.argmax(input._data.reshape(-1))
         if keepdim:
@@ -304,6 +316,7 @@ def argmax(input, dim=None, keepdim=False):
 def argmin(input, dim=None, keepdim=False):
     _no_bool_arg(input, "argmin")
     xp = xp_of(input._data)
+    _arg_empty(input, dim, "argmin")
     if dim is None:
         r = xp.argmin(input._data.reshape(-1))
         if keepdim:

@@ -482,6 +482,9 @@ def _narrow(input, dim, start, length, tname):
 
 
 def split(tensor, split_size_or_sections, dim=0):
+    """Consecutive pieces along ``dim`` of one size (the last may be smaller) or of the given sizes."""
+    if tensor._data.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     d = norm_dim(dim, tensor._data.ndim)
     size = tensor._data.shape[d]
     if isinstance(split_size_or_sections, int):
@@ -506,6 +509,8 @@ def split(tensor, split_size_or_sections, dim=0):
 
 
 def chunk(input, chunks, dim=0):
+    if input._data.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
     d = norm_dim(dim, input._data.ndim)
@@ -519,6 +524,8 @@ def tensor_split(input, indices_or_sections, dim=0):
     size = input._data.shape[d]
     if isinstance(indices_or_sections, int):
         n = indices_or_sections
+        if n <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {n}")
         q, r = divmod(size, n)
         sizes = [q + 1] * r + [q] * (n - r)
     else:
@@ -730,8 +737,12 @@ class DiagEmbedInto(Op):
 
 
 def diagonal(input, offset=0, dim1=0, dim2=1):
+    """The diagonal at ``offset`` of the (``dim1``, ``dim2``) planes, as the last dim."""
     nd = input.ndim
-    return Diagonal.apply(input, offset=offset, d1=norm_dim(dim1, nd), d2=norm_dim(dim2, nd))
+    d1, d2 = norm_dim(dim1, nd), norm_dim(dim2, nd)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return Diagonal.apply(input, offset=offset, d1=d1, d2=d2)
 
 
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
@@ -755,8 +766,9 @@ def diag(input, diagonal=0):
 
 
 def trace(input):
-    if input.ndim != 2:
-        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
+    """Sum of the main diagonal of a matrix (the dtype is checked first, as torch)."""
     if input._data.dtype.kind == "b":
         raise NotImplementedError("\"trace\" not implemented for 'Bool'")
+    if input.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
     return diagonal(input).sum()

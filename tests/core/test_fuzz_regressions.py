@@ -378,6 +378,21 @@ CASES = {
     "logaddexp2_int_bcast": lambda l: l.logaddexp2(l.ones(3, dtype=l.int64), l.ones(2, dtype=l.int64)),
     "glu_long_odd": lambda l: l.nn.functional.glu(l.ones(3, dtype=l.int64)),
     "logcumsumexp_long_bad_dim": lambda l: l.logcumsumexp(l.ones(3, dtype=l.int64), 2),
+    "split_0d": lambda l: l.split(_t(l, 1.0), 1),
+    "split_sizes_0d": lambda l: l.split(_t(l, 1.0), [1]),
+    "chunk_0d": lambda l: l.chunk(_t(l, 1.0), 2),
+    "diagonal_same_dims": lambda l: l.diagonal(l.ones(3, 3), 0, 1, -1),
+    "logical_and_bcast": lambda l: l.logical_and(l.ones(2), l.ones(3)),
+    "tensor_split_0": lambda l: l.tensor_split(l.ones(3), 0),
+    "argmin_empty": lambda l: l.argmin(l.ones(0)),
+    "argmax_empty_dim": lambda l: l.argmax(l.ones(2, 0), 1),
+    "argmax_empty_other_dim": lambda l: l.argmax(l.ones(2, 0), 0),
+    "vector_norm_empty_inf": lambda l: l.linalg.vector_norm(l.ones(0), math.inf),
+    "vector_norm_empty_dim_ninf": lambda l: l.linalg.vector_norm(l.ones(2, 0), -math.inf, dim=1),
+    "vector_norm_empty_other_dim_inf": lambda l: l.linalg.vector_norm(l.ones(2, 0), math.inf, dim=0),
+    "trace_bool_1d": lambda l: l.trace(l.ones(3, dtype=l.bool)),
+    "bincount_float": lambda l: l.bincount(l.ones(3)),
+    "bincount_bool": lambda l: l.bincount(_t(l, [True], "bool")),
 }
 
 
