@@ -212,8 +212,12 @@ inner_1d = dot
 
 
 def inner(input, other):
+    """Sum over the last dims of ``input`` and ``other`` (a product with a 0-d operand)."""
     if input.ndim == 0 or other.ndim == 0:
         return input * other
+    if input.shape[-1] != other.shape[-1]:
+        raise RuntimeError("inner() the last dimension must match on both input tensors but got shapes "
+                           f"[{', '.join(map(str, input.shape))}] and [{', '.join(map(str, other.shape))}]")
     return matmul(input, other.mT if other.ndim > 1 else other) if other.ndim <= 2 else \
         einsum("...i,...i->...", input, other)
 

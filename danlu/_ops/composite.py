@@ -77,7 +77,14 @@ def take(input, index):
 
 
 def select(input, dim: int, index: int):
+    """``input`` indexed at ``index`` along ``dim`` (that dim removed)."""
+    if input.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
     dim = U.norm_dim(dim, input.ndim)
+    n = input.shape[dim]
+    if not -n <= index < n:
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"[{', '.join(map(str, input.shape))}] at dimension {dim}")
     key = (slice(None),) * dim + (index,)
     return input[key]
 

@@ -684,7 +684,7 @@ def cross(input, other, *, dim=-1):
     d = U.norm_dim(dim, input.ndim)
     lo = other.shape[d - input.ndim] if input.ndim - d <= other.ndim else 3
     if input.shape[d] != 3 or lo != 3:
-        raise RuntimeError(f"linalg.cross: inputs dimension {d} must have length 3. "
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. "
                            f"Got {input.shape[d]} and {lo}")
     a0, a1, a2 = input.unbind(d)
     b0, b1, b2 = other.unbind(d)

@@ -61,13 +61,19 @@ class VectorNorm(Op):
         return (r.masked_fill(oe == 0, 0.0),)
 
 
+def _tn_of(dt) -> str:
+    from .._tensor import _tn
+
+    return _tn(dt)
+
+
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         x = x.to(D.to_dtype(dtype))
     if not x.dtype.is_floating_point:
         raise RuntimeError(
             "linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
-            + x.dtype.name.capitalize())
+            + _tn_of(x.dtype))
     axes = norm_dims(dim, x.ndim)
     if x.ndim == 0:
         axes = ()

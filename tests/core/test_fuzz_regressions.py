@@ -393,6 +393,16 @@ CASES = {
     "trace_bool_1d": lambda l: l.trace(l.ones(3, dtype=l.bool)),
     "bincount_float": lambda l: l.bincount(l.ones(3)),
     "bincount_bool": lambda l: l.bincount(_t(l, [True], "bool")),
+    # message wording
+    "inner_mismatch": lambda l: l.inner(l.ones(2, 3), l.ones(4, 2)),
+    "select_0d": lambda l: l.select(_t(l, 1.0), 0, 0),
+    "select_out_of_range": lambda l: l.select(l.ones(2, 3), 1, -4),
+    "cov_bool": lambda l: l.cov(l.ones(2, 2, dtype=l.bool)),
+    "corrcoef_bool": lambda l: l.corrcoef(l.ones(2, 2, dtype=l.bool)),
+    "linalg_cross_dim_raw": lambda l: l.linalg.cross(l.ones(3, 2), l.ones(3, 3)),
+    "prelu_long": lambda l: l.nn.functional.prelu(l.ones(2, dtype=l.int64), l.ones(1, dtype=l.int64)),
+    "vector_norm_long": lambda l: l.linalg.vector_norm(l.ones(2, dtype=l.int64)),
+    "normalize_uint8": lambda l: l.nn.functional.normalize(l.ones(2, 2, dtype=l.uint8)),
 }
 
 

@@ -163,7 +163,7 @@ def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """``x if x > 0 else w * x`` with one learnable slope per channel (dim 1) or one shared."""
-    _check(input, "prelu")
+    _check(input, "prelu_cpu")
     input, weight = _amp.lower(input, weight)
     n = weight.numel()
     ch = input.shape[1] if input.ndim >= 2 else 1
