@@ -301,6 +301,13 @@ def dist(input, other, p=2):
     from ._ops.elementwise import _need_tensors
 
     _need_tensors("dist", input, other)
+    from ._ops._util import result_dtype
+    from ._tensor import _tn
+
+    dt = result_dtype(input, other)
+    if not dt.is_floating_point:
+
+        raise RuntimeError(f"norm(): input dtype should be either floating point or complex. Got {_tn(dt)} instead.")
     return linalg.vector_norm(input - other, p)
 
 

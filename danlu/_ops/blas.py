@@ -303,7 +303,9 @@ def addcmul(input, tensor1, tensor2, *, value=1):
 
 
 def _common3(a, b, c):
-    """The three operands in their promoted dtype, the dtype torch's kernel computes in."""
+    """The three operands in their promoted dtype, the dtype torch's kernel computes in (their
+    shapes broadcast in order first, as torch's error reports them)."""
+    U.broadcast_shapes(a.shape, b.shape, c.shape)
     dt = U.result_dtype(a, b, c)
     return tuple(t_ if t_.dtype == dt else t_.to(dt) for t_ in (a, b, c))
 

@@ -1158,13 +1158,14 @@ def where(condition, input=None, other=None):
         xp = xp_of(condition._data)
         input = U.Tensor._make(xp.asarray(input, dtype=dt.np), None)
         other = U.Tensor._make(xp.asarray(other, dtype=dt.np), None)
+    # torch broadcasts condition, input, other in that order (its error names them so)
+    U.broadcast_shapes(*(t_.shape for t_ in (condition, input, other) if isinstance(t_, U.Tensor)))
     a, b, dt = binary_operands(input, other)
     for v in (input, other):  # a Python number must fit the result dtype (c10's checked cast;
         # float16 is computed through float and takes any float)
         if isinstance(v, float) and dt is D.float32 or \
                 isinstance(v, int) and not isinstance(v, bool) and not dt.is_floating_point:
             U.checked_scalar_array(xp_of(a._data), v, dt.np)
-    U.broadcast_shapes(condition.shape, a.shape, b.shape)
     return Where.apply(condition, a, b)
 
 

@@ -92,8 +92,8 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
         input = input.to(D.to_dtype(dtype))
     if not input.dtype.is_floating_point:
         raise RuntimeError(
-            "mean(): could not infer output dtype. Input dtype must be either a floating point or "
-            f"complex dtype. Got: {_tname(input.dtype)}"
+            f"mean(): could not infer output dtype. {'Input' if dtype is None else 'Optional'} dtype must be "
+            f"either a floating point or complex dtype. Got: {_tname(input.dtype)}"
         )
     axes = norm_dims(dim, input._data.ndim)
     return (Mean if dim is None else _MeanDim).apply(input, axes=axes, keepdim=keepdim)
@@ -654,5 +654,13 @@ def mode(input, dim=-1, keepdim=False):
 
 
 def aminmax(input, *, dim=None, keepdim=False):
+    """``(amin, amax)`` over ``dim`` (all of ``input`` when None)."""
+    if input._data.size == 0:
+        if dim is None:
+            raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation has "
+                               "no identity.")
+        d = norm_dim(dim, input._data.ndim)
+        if input._data.ndim and input._data.shape[d] == 0:
+            raise IndexError(f"aminmax: Expected reduction dim {d} to have non-zero size.")
     return namedtuple("aminmax", ["min", "max"])(
         amin(input, () if dim is None else dim, keepdim), amax(input, () if dim is None else dim, keepdim))

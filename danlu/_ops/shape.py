@@ -498,7 +498,7 @@ def split(tensor, split_size_or_sections, dim=0):
         if builtins.sum(sizes) != size:
             raise RuntimeError(
                 f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's "
-                f"size at dimension {d}), but got split_sizes={sizes}")
+                f"size at dimension {dim}), but got split_sizes={sizes}")
         name = "SplitWithSizesBackward0"
     out = []
     off = 0

@@ -403,6 +403,14 @@ CASES = {
     "prelu_long": lambda l: l.nn.functional.prelu(l.ones(2, dtype=l.int64), l.ones(1, dtype=l.int64)),
     "vector_norm_long": lambda l: l.linalg.vector_norm(l.ones(2, dtype=l.int64)),
     "normalize_uint8": lambda l: l.nn.functional.normalize(l.ones(2, 2, dtype=l.uint8)),
+    "where_bcast_order": lambda l: l.where(l.ones(2, dtype=l.bool), l.ones(4), l.ones(2)),
+    "addcmul_bcast_order": lambda l: l.addcmul(l.ones(3, 3, 1), l.ones(4, 1, 2), l.ones(3, 3, 1)),
+    "mean_int_dtype_arg": lambda l: l.mean(l.ones(2, dtype=l.int64), dtype=l.int64),
+    "dist_int": lambda l: l.dist(l.ones(2, dtype=l.int32), l.ones(2, dtype=l.int32)),
+    "aminmax_empty": lambda l: l.aminmax(l.ones(0)),
+    "aminmax_empty_dim": lambda l: l.aminmax(l.ones(2, 0), dim=1),
+    "diff_bad_dim": lambda l: l.diff(l.ones(2, 2), dim=-3),
+    "split_sizes_raw_dim": lambda l: l.split(l.ones(1, 2), [0, 2], dim=-2),
 }
 
 
