@@ -32,7 +32,8 @@ def diff(input, n: int = 1, dim: int = -1, prepend=None, append=None):
     dl = _dl()
     if input.ndim == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
-    dim = U.norm_dim(dim, input.ndim)
+    if n:
+        dim = U.norm_dim(dim, input.ndim)  # (n = 0 returns the input before any dim check)
     parts = [t for t in (prepend, input, append) if t is not None]
     x = dl.cat(parts, dim) if len(parts) > 1 else input
     for _ in range(n):

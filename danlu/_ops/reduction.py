@@ -338,8 +338,11 @@ class Var(Op):
         ctx.axes, ctx.keepdim, ctx.shape, ctx.den = axes, keepdim, a.shape, builtins.max(n - correction, 0)
         xp = xp_of(a)
         with xp.errstate(divide="ignore", invalid="ignore"):
-            return xp.var(a, axis=axes, ddof=correction, keepdims=keepdim) if n - correction > 0 \
-                else xp.full(xp.sum(a, axis=axes, keepdims=keepdim).shape, xp.nan, a.dtype)
+            if n - correction > 0:
+                return xp.var(a, axis=axes, ddof=correction, keepdims=keepdim)
+            # no degrees of freedom: torch's sum of squares / 0, inf (NaN where it is 0 or n = 0)
+            d = a - xp.sum(a, axis=axes, keepdims=True) / a.dtype.type(n)
+            return xp.asarray(xp.sum(d * d, axis=axes, keepdims=keepdim) / a.dtype.type(0))
 
     @staticmethod
     def backward(ctx, g):

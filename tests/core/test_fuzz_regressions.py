@@ -411,6 +411,11 @@ CASES = {
     "aminmax_empty_dim": lambda l: l.aminmax(l.ones(2, 0), dim=1),
     "diff_bad_dim": lambda l: l.diff(l.ones(2, 2), dim=-3),
     "split_sizes_raw_dim": lambda l: l.split(l.ones(1, 2), [0, 2], dim=-2),
+    "diff_n0_bad_dim": lambda l: l.diff(l.ones(2, 2), n=0, dim=3),
+    # no degrees of freedom: sum of squares / 0 (inf, NaN where that sum is 0)
+    "var_no_dof": lambda l: l.var(_t(l, [[1.0, 3.0], [2.0, 2.0]]), 1, correction=3),
+    "var_no_dof_half": lambda l: l.var(_t(l, [1.0, 3.0], "float16"), correction=2),
+    "std_no_dof": lambda l: l.std(_t(l, [1.0, 3.0]), correction=2),
 }
 
 
