@@ -597,3 +597,19 @@ def test_cdist_inf_nan(a, b):
         res.append((r, *lib.autograd.grad(r.sum(), [x, y])))
     for d_, t_ in zip(*res):
         assert_close(d_, t_)
+
+
+@pytest.mark.parametrize("fn", [
+    # only hinge terms > 0 count: a NaN term is dropped as in torch's kernels
+    lambda l, x: l.nn.functional.multi_margin_loss(x.reshape(3, 3), l.tensor([0, 1, 2]), reduction="none"),
+    lambda l, x: l.nn.functional.multi_margin_loss(x.reshape(3, 3), l.tensor([0, 1, 2]), p=2),
+    lambda l, x: l.nn.functional.multilabel_margin_loss(
+        x.reshape(3, 3), l.tensor([[0, -1, 1], [1, 2, -1], [2, -1, 0]]), reduction="none"),
+])
+def test_margin_losses_nan_terms(fn):
+    x = [0.5, NAN, 1.0, math.inf, 0.0, -math.inf, 0.2, 0.3, 0.1]
+    xd = danlu.tensor(x, dtype=danlu.float64, requires_grad=True)
+    xt = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    yd, yt = fn(danlu, xd), fn(torch, xt)
+    assert_close(yd, yt)
+    assert_close(danlu.autograd.grad(yd.sum(), xd)[0], torch.autograd.grad(yt.sum(), xt)[0])

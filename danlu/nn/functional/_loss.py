@@ -414,13 +414,14 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     _check_bounds(t._data, c, -(10 ** 18))
     _nondiff("multi_margin_loss", "weight", weight)
     xy = x.gather(1, t.unsqueeze(1))
-    z = (x - xy + margin).clamp(min=0)
-    if p == 2:
-        z = z * z
+    z = x - xy + margin
     from ..._creation import arange
 
     notself = arange(c, device=input.device).unsqueeze(0) != t.unsqueeze(1)
-    z = E.where(notself, z, z * 0)
+    # only terms > 0 count (a NaN term is dropped, as in torch's kernel)
+    z = E.where(notself & (z > 0), z, 0.0)
+    if p == 2:
+        z = z * z
     if weight is not None:
         z = z * weight[t].unsqueeze(1)
     loss = z.sum(1) / c
@@ -462,8 +463,9 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, red
     if x.device.type != "cpu":  # pragma: no cover - cuda
         idx, pair = idx.to(x.device), pair.to(x.device)
     xy = x.gather(1, idx)  # (N, S): x[y_j]
-    z = (1 - xy.unsqueeze(2) + x.unsqueeze(1)).relu()  # gradient where the hinge is > 0, as torch
-    z = E.where(pair, z, z * 0)
+    z = 1 - xy.unsqueeze(2) + x.unsqueeze(1)
+    # torch's kernel adds a term only where it is > 0 (a NaN term is dropped), gradient likewise
+    z = E.where(pair & (z > 0), z, 0.0)
     loss = z.sum((1, 2)) / c
     if input.ndim <= 1:
         loss = loss.reshape(())
