@@ -211,7 +211,9 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):
         raise RuntimeError(f"quantile() interpolation must be one of linear, lower, higher, midpoint or "
                            f"nearest. Got {interpolation}")
     lo = pos.long().clamp(0, max(srt.shape[-1] - 1, 0))
-    hi = (lo + 1).clamp(max=max(srt.shape[-1] - 1, 0))
+    # torch's upper neighbour is ceil(rank) (== lo at a whole rank, so a NaN past the valid
+    # values is never read)
+    hi = rank.ceil().long().clamp(0, max(srt.shape[-1] - 1, 0))
     vlo = srt.gather(-1, lo)
     if interpolation in ("linear", "midpoint"):
         w = (rank - pos) if interpolation == "linear" else (rank > pos).to(input.dtype) * 0.5

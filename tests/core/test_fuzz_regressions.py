@@ -416,6 +416,11 @@ CASES = {
     "var_no_dof": lambda l: l.var(_t(l, [[1.0, 3.0], [2.0, 2.0]]), 1, correction=3),
     "var_no_dof_half": lambda l: l.var(_t(l, [1.0, 3.0], "float16"), correction=2),
     "std_no_dof": lambda l: l.std(_t(l, [1.0, 3.0]), correction=2),
+    # the upper neighbour of a whole rank is the rank itself (no NaN read past the valid values)
+    "nanquantile_q1_nan": lambda l: l.nanquantile(_t(l, [[-0.0, 0.29, NAN], [1.0, NAN, NAN], [NAN, NAN, NAN]]), 1.0,
+                                                  dim=-1),
+    "nanquantile_q0_nan_midpoint": lambda l: l.nanquantile(_t(l, [[1.0, NAN], [NAN, NAN]]), 0.0, dim=1,
+                                                           interpolation="midpoint"),
 }
 
 
