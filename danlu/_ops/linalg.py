@@ -654,12 +654,42 @@ def matrix_power(A, n: int):
 
 def multi_dot(tensors):
     """Product of a chain of matrices (first may be 1-D, last may be 1-D)."""
-    if len(tensors) < 2:
-        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
-    r = tensors[0]
-    for t in tensors[1:]:
-        r = r @ t
-    return r
+    tensors = list(tensors)
+    n = len(tensors)
+    if n < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {n}")
+    if n == 2:
+        return tensors[0] @ tensors[1]
+    # torch's evaluation order (it decides where inf / NaN meet): for three matrices the cheaper
+    # of (AB)C and A(BC) (ties: (AB)C); for more, the matrix-chain order (first cheapest split)
+    mats = tensors.copy()
+    v0, v1 = mats[0].ndim == 1, mats[-1].ndim == 1
+    if v0:
+        mats[0] = mats[0].unsqueeze(0)
+    if v1:
+        mats[-1] = mats[-1].unsqueeze(-1)
+    p = [m.shape[0] for m in mats] + [mats[-1].shape[-1]]
+    if n == 3:
+        a, b, c, d = p
+        r = mats[0] @ (mats[1] @ mats[2]) if a * c * (b + d) > b * d * (a + c) else (mats[0] @ mats[1]) @ mats[2]
+    else:
+        cost = [[0] * n for _ in range(n)]
+        split = [[0] * n for _ in range(n)]
+        for ln in range(1, n):
+            for i in range(n - ln):
+                j = i + ln
+                cost[i][j] = None
+                for k in range(i, j):
+                    q = cost[i][k] + cost[k + 1][j] + p[i] * p[k + 1] * p[j + 1]
+                    if cost[i][j] is None or q < cost[i][j]:
+                        cost[i][j], split[i][j] = q, k
+
+        def chain(i, j):
+            return mats[i] if i == j else chain(i, split[i][j]) @ chain(split[i][j] + 1, j)
+        r = chain(0, n - 1)
+    if v0 and v1:
+        return r.reshape(())
+    return r.squeeze(0) if v0 else r.squeeze(-1) if v1 else r
 
 
 def cond(A, p=None):

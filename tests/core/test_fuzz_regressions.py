@@ -419,6 +419,10 @@ CASES = {
     # the upper neighbour of a whole rank is the rank itself (no NaN read past the valid values)
     "nanquantile_q1_nan": lambda l: l.nanquantile(_t(l, [[-0.0, 0.29, NAN], [1.0, NAN, NAN], [NAN, NAN, NAN]]), 1.0,
                                                   dim=-1),
+    # torch's evaluation order decides where inf meets inf
+    "multi_dot_order_inf": lambda l: l.linalg.multi_dot([_t(l, [math.inf]), _t(l, [[-2.0, 1.0, -1.0]]),
+                                                         _t(l, [[1.5], [1.5], [-0.25]])]),
+    "multi_dot_chain_shapes": lambda l: l.linalg.multi_dot([l.ones(3), l.ones(3, 2), l.ones(2, 4), l.ones(4)]),
     "nanquantile_q0_nan_midpoint": lambda l: l.nanquantile(_t(l, [[1.0, NAN], [NAN, NAN]]), 0.0, dim=1,
                                                            interpolation="midpoint"),
 }
