@@ -900,6 +900,9 @@ def kthvalue(input, k, dim=-1, keepdim=False):
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """The distinct values (or slices along ``dim``), sorted, with inverse indices / counts."""
+    if dim is not None and input.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     xp = xp_of(input._data)
     if dim is None:
         u, inv, cnt = xp.unique(input._data.reshape(-1), return_inverse=True, return_counts=True)
@@ -917,6 +920,9 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 
 
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    """``unique`` of consecutive runs (no sorting)."""
+    if dim is not None and input.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     xp = xp_of(input._data)
     a = input._data.reshape(-1)
     if a.size == 0:

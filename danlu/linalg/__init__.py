@@ -53,6 +53,9 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
     flattened input when both are None."""
     if ord is None:
         return vector_norm(A, 2, dim, keepdim, dtype=dtype)
+    if dim is None and A.ndim not in (1, 2):
+        raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. "
+                           f"Got {A.ndim}D.")
     if isinstance(dim, int) or (dim is None and A.ndim == 1):
         return vector_norm(A, ord, dim, keepdim, dtype=dtype)
     if dim is None and A.ndim == 2 or (isinstance(dim, (tuple, list)) and len(dim) == 2):

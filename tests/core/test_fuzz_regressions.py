@@ -423,6 +423,12 @@ CASES = {
     "multi_dot_order_inf": lambda l: l.linalg.multi_dot([_t(l, [math.inf]), _t(l, [[-2.0, 1.0, -1.0]]),
                                                          _t(l, [[1.5], [1.5], [-0.25]])]),
     "multi_dot_chain_shapes": lambda l: l.linalg.multi_dot([l.ones(3), l.ones(3, 2), l.ones(2, 4), l.ones(4)]),
+    "group_norm_one_value": lambda l: l.nn.functional.group_norm(l.ones(1, 2), 2),
+    "group_norm_one_value_3d": lambda l: l.nn.functional.group_norm(l.ones(1, 2, 1), 2),
+    "group_norm_empty_batch": lambda l: l.nn.functional.group_norm(l.ones(0, 2, 1), 2),
+    "unique_0d_dim": lambda l: l.unique(_t(l, 1.0), dim=0),
+    "unique_consecutive_0d_dim": lambda l: l.unique_consecutive(_t(l, 1.0), dim=-1),
+    "linalg_norm_ord_3d": lambda l: l.linalg.norm(l.ones(2, 2, 2), "fro"),
     "nanquantile_q0_nan_midpoint": lambda l: l.nanquantile(_t(l, [[1.0, NAN], [NAN, NAN]]), 0.0, dim=1,
                                                            interpolation="midpoint"),
 }

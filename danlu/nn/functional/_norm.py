@@ -1,6 +1,8 @@
 """nn.functional: normalisation (batch, layer, group, instance, RMS, local response)."""
 from __future__ import annotations
 
+import math
+
 from ..._ops import nn_ops as N
 from ..._tensor import Tensor
 
@@ -164,7 +166,11 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
         raise RuntimeError(
             "Expected number of channels in input to be divisible by num_groups, but got input of "
             f"shape {_shape_str(input.shape)} and num_groups={num_groups}")
-    y = N.Normalize.apply(input.reshape(n, num_groups, -1), axes=(2,), eps=eps).reshape(input.shape)
+    vs = [n * c // num_groups, num_groups] + list(input.shape[2:])  # torch's _verify_batch_size
+    if vs[0] * math.prod(vs[2:]) == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {vs}")
+    g = (c // num_groups) * math.prod(input.shape[2:])  # (explicit: -1 is ambiguous for n = 0)
+    y = N.Normalize.apply(input.reshape(n, num_groups, g), axes=(2,), eps=eps).reshape(input.shape)
     bshape = (c,) + (1,) * (input.ndim - 2)
     if weight is not None:
         y = y * weight.reshape(bshape)
