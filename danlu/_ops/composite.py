@@ -72,6 +72,8 @@ def take(input, index):
     """input viewed as 1-D, indexed by ``index`` (result has index's shape)."""
     n = input.numel()
     idx = index._data
+    if idx.size and n == 0:
+        raise IndexError("take(): tried to take from an empty tensor")
     if idx.size and (idx.max() >= n or idx.min() < -n):
         bad = int(idx.max()) if idx.max() >= n else int(idx.min())
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")

@@ -1192,6 +1192,7 @@ def masked_fill(input, mask, value):
         dt = getattr(mask, "dtype", None)
         raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
                            f"{_cname(dt) if dt is not None else type(mask).__name__}")
+    shape = U.broadcast_shapes(mask.shape, input.shape)  # torch names the mask tensor a
     if not isinstance(value, U.Tensor):
         value = U.Tensor._make(U.checked_scalar_array(xp_of(input._data), value, input.dtype.np), None)
     elif value.ndim != 0:
@@ -1202,7 +1203,6 @@ def masked_fill(input, mask, value):
     else:
         U.checked_scalar_array(xp_of(input._data), value, input.dtype.np)  # torch's overflow error
         value = value.to(input.dtype)
-    shape = U.broadcast_shapes(mask.shape, input.shape)  # torch names the mask tensor a
     if shape != input.shape:
         input = input.expand(shape)
     if mask.shape != shape:

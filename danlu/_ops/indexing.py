@@ -144,7 +144,10 @@ def _check_int_index(arr, shape, dim, xp):
     if arr.size:
         lo, hi = int(arr.min()), int(arr.max())
         if hi >= size or lo < -size:
-            bad = hi if hi >= size else lo
+            if size == 0:
+                raise IndexError("index is out of bounds for dimension with size 0")
+            flat = arr.reshape(-1)
+            bad = int(flat[int(xp.argmax((flat >= size) | (flat < -size)))])  # the first, as torch
             raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
 
 

@@ -266,6 +266,14 @@ def expand(input, *sizes, size=None):
             f"({len(sizes)}) must be greater or equal to the number of dimensions in the tensor ({len(sh)})"
         )
     nd = len(sizes) - len(sh)
+    for i in range(len(sizes) - 1, nd - 1, -1):  # torch reports the last mismatching dim
+        s, cur = sizes[i], sh[i - nd]
+        if s != -1 and cur != 1 and cur != s:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({s}) must match the existing size ({cur}) at "
+                f"non-singleton dimension {i}.  Target sizes: [{', '.join(map(str, sizes))}].  "
+                f"Tensor sizes: [{', '.join(map(str, sh))}]"
+            )
     out = []
     for i, s in enumerate(sizes):
         if i < nd:

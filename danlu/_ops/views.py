@@ -466,6 +466,8 @@ def put(input, index, source, accumulate=False):
             f"source.numel() = {source.numel()}, index.numel() = {index.numel()}")
     n = input.numel()
     ix = index._data
+    if ix.size and n == 0:
+        raise IndexError("put_(): Tried to put elements into an empty tensor")
     if ix.size and (int(ix.max()) >= n or int(ix.min()) < -n):
         bad = int(ix.max()) if int(ix.max()) >= n else int(ix.min())
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")

@@ -429,6 +429,16 @@ CASES = {
     "unique_0d_dim": lambda l: l.unique(_t(l, 1.0), dim=0),
     "unique_consecutive_0d_dim": lambda l: l.unique_consecutive(_t(l, 1.0), dim=-1),
     "linalg_norm_ord_3d": lambda l: l.linalg.norm(l.ones(2, 2, 2), "fro"),
+    "take_empty": lambda l: l.take(l.ones(0), _t(l, [5], "int64")),
+    "put_empty": lambda l: l.ones(0).put_(_t(l, [0], "int64"), l.ones(1)),
+    "getitem_first_bad_index": lambda l: l.ones(3)[_t(l, [1, -5, 7], "int64")],
+    "getitem_empty_dim": lambda l: l.ones(0, 2)[_t(l, [0], "int64")],
+    "masked_fill_bcast_before_value": lambda l: l.ones(3, 4, dtype=l.uint8).masked_fill(
+        l.ones(3, 3, dtype=l.bool), -2.5),
+    "expand_last_bad_dim": lambda l: l.ones(1, 4, 4).expand(2, 1, 1),
+    "soft_margin_grad_before_shape": lambda l: l.nn.functional.soft_margin_loss(
+        l.ones(2, 1), l.ones(2, 3, requires_grad=True)),
+    "local_response_norm_2d": lambda l: l.nn.functional.local_response_norm(l.ones(2, 2), 2),
     "nanquantile_q0_nan_midpoint": lambda l: l.nanquantile(_t(l, [[1.0, NAN], [NAN, NAN]]), 0.0, dim=1,
                                                            interpolation="midpoint"),
 }

@@ -355,6 +355,7 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
     """``log(1 + exp(-y x))`` for labels ``y`` in {-1, 1} (logistic loss)."""
     reduction = _legacy(size_average, reduce, reduction)
     _check_reduction(reduction)
+    _nondiff("soft_margin_loss", "target", target)
     if tuple(target.shape) != tuple(input.shape):  # the output takes the input's shape
         from ..._ops._util import broadcast_shapes
 
@@ -362,7 +363,6 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
         if bs != tuple(input.shape):
             raise RuntimeError(f"output with shape [{', '.join(map(str, input.shape))}] doesn't match the "
                                f"broadcast shape [{', '.join(map(str, bs))}]")
-    _nondiff("soft_margin_loss", "target", target)
     return _reduce(softplus(-input * target), reduction, "SoftMarginLossBackward0")
 
 

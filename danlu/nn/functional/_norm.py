@@ -184,7 +184,8 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
     """``x / (k + alpha / size * sum_{window of size channels} x^2)^beta``; the window is
     centred on each channel (``size // 2`` before, ``(size - 1) // 2`` after, zero padded)."""
     if input.ndim < 3:
-        raise ValueError(f"Expected 3D or higher dimensionality input (got {input.ndim} dimensions)")
+        raise ValueError("Expected 3D or higher dimensionality                          input "
+                         f"(got {input.ndim} dimensions)")  # (torch's spacing)
     if input.numel() == 0:
         return input
     from ..._creation import zeros
