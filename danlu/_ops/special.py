@@ -182,8 +182,12 @@ def _trigamma(a):
     sign = xp.ones_like(x)
     res = xp.zeros_like(x)
     refl = x < 0.5
+    # sin(pi x) in the result's precision, as torch's float kernel (at a pole, float32's
+    # sin(pi * -2) is 1.7e-7, not float64's 2.4e-16: it decides the huge finite value)
+    cdt = "float64" if a.dtype == "float64" else "float32"
     with xp.errstate(divide="ignore", invalid="ignore"):
-        sp = xp.sin(math.pi * xp.where(refl, x, 0.0))
+        xr = xp.where(refl, x, 0.0).astype(cdt)
+        sp = xp.sin(xp.asarray(math.pi, dtype=cdt) * xr).astype("float64")
         res = xp.where(refl, -(math.pi * math.pi) / (sp * sp), res)
     sign = xp.where(refl, -1.0, sign)
     x = xp.where(refl, 1.0 - x, x)

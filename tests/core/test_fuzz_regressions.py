@@ -439,6 +439,9 @@ CASES = {
     "soft_margin_grad_before_shape": lambda l: l.nn.functional.soft_margin_loss(
         l.ones(2, 1), l.ones(2, 3, requires_grad=True)),
     "local_response_norm_2d": lambda l: l.nn.functional.local_response_norm(l.ones(2, 2), 2),
+    # trigamma at a pole: float32's sin(pi x) decides the huge finite value
+    "polygamma1_pole_float32": lambda l: l.polygamma(1, _t(l, [-2.0, -1.0, 0.3, 3.0], "float32")),
+    "polygamma1_pole_int": lambda l: l.polygamma(1, _t(l, [-2, 3], "int32")),
     "nanquantile_q0_nan_midpoint": lambda l: l.nanquantile(_t(l, [[1.0, NAN], [NAN, NAN]]), 0.0, dim=1,
                                                            interpolation="midpoint"),
 }
