@@ -514,6 +514,9 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
         raise RuntimeError(
             "source tensor shape must match self tensor shape, excluding the specified dimension. "
             f"Got self.shape = {_lst(input.shape)} source.shape = {_lst(source.shape)}")
+    if input.dtype is D.bool_:
+        kernel = "index_func_" if include_self else "index_reduce_func_exclude_input_init"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
     ix = index._data
     n = input.shape[d] if input.ndim else 1
     if ix.size and (int(ix.max()) >= n or int(ix.min()) < -n):

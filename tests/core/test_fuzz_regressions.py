@@ -442,6 +442,12 @@ CASES = {
     # trigamma at a pole: float32's sin(pi x) decides the huge finite value
     "polygamma1_pole_float32": lambda l: l.polygamma(1, _t(l, [-2.0, -1.0, 0.3, 3.0], "float32")),
     "polygamma1_pole_int": lambda l: l.polygamma(1, _t(l, [-2, 3], "int32")),
+    "scatter_reduce_mean_bool": lambda l: l.scatter_reduce(l.ones(3, dtype=l.bool), 0, _t(l, [0, 1], "int64"),
+                                                           l.ones(2, dtype=l.bool), "mean"),
+    "index_reduce_amin_bool": lambda l: l.index_reduce(l.ones(3, dtype=l.bool), 0, _t(l, [0, 1], "int64"),
+                                                       l.ones(2, dtype=l.bool), "amin"),
+    "index_reduce_prod_bool_excl": lambda l: l.index_reduce(l.ones(3, dtype=l.bool), 0, _t(l, [0, 1], "int64"),
+                                                            l.ones(2, dtype=l.bool), "prod", include_self=False),
     "nanquantile_q0_nan_midpoint": lambda l: l.nanquantile(_t(l, [[1.0, NAN], [NAN, NAN]]), 0.0, dim=1,
                                                            interpolation="midpoint"),
 }
