@@ -102,6 +102,11 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     d0, d1 = (U.norm_dim(d, A.ndim) for d in dim)
     if d0 == d1:
         raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({d0}, {d1})")
+    if not A.dtype.is_floating_point:
+        raise RuntimeError("linalg.matrix_norm: Expected a floating point or complex tensor as input. Got "
+                           + _tn_of(A.dtype))
+    if ord in ("nuc", 2, -2) and A.dtype not in (D.float32, D.float64):
+        raise RuntimeError(f"linalg.matrix_norm: Low precision dtypes not supported. Got {_tn_of(A.dtype)}")
     if ord == "fro":
         return vector_norm(A, 2, (d0, d1), keepdim)
     if ord == "nuc":

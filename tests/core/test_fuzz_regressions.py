@@ -448,6 +448,11 @@ CASES = {
                                                        l.ones(2, dtype=l.bool), "amin"),
     "index_reduce_prod_bool_excl": lambda l: l.index_reduce(l.ones(3, dtype=l.bool), 0, _t(l, [0, 1], "int64"),
                                                             l.ones(2, dtype=l.bool), "prod", include_self=False),
+    "matrix_norm_long": lambda l: l.linalg.matrix_norm(l.ones(2, 2, dtype=l.int64)),
+    "matrix_norm_nuc_half": lambda l: l.linalg.matrix_norm(l.ones(2, 2, dtype=l.float16), "nuc"),
+    "matrix_norm_2_half": lambda l: l.linalg.matrix_norm(l.ones(2, 2, dtype=l.float16), 2),
+    "matrix_norm_1_half": lambda l: l.linalg.matrix_norm(l.ones(2, 2, dtype=l.float16), 1),
+    "linalg_norm_fro_long": lambda l: l.linalg.norm(l.ones(2, 2, dtype=l.int64), "fro"),
     "nanquantile_q0_nan_midpoint": lambda l: l.nanquantile(_t(l, [[1.0, NAN], [NAN, NAN]]), 0.0, dim=1,
                                                            interpolation="midpoint"),
 }
