@@ -26,6 +26,7 @@ def convert_key(key, shape, xp):
     out = []
     advanced = False
     dim = 0
+    n_adv = 0  # advanced-index dims so far (torch's dim in an out-of-bounds message)
     n_real = builtins.sum(
         1 for k in key if k is not None and k is not Ellipsis and not (
             isinstance(k, U.Tensor) and k.dtype is D.bool_ or str(getattr(k, "dtype", "")) == "bool")
@@ -52,6 +53,7 @@ def convert_key(key, shape, xp):
                 out.append(arr)
                 advanced = True
                 dim += arr.ndim
+                n_adv += arr.ndim
                 continue
             if k.dtype.is_floating_point:
                 raise IndexError(
@@ -59,10 +61,11 @@ def convert_key(key, shape, xp):
             if arr.ndim == 0:
                 k = int(arr)
             else:
-                _check_int_index(arr, shape, dim, xp)
+                _check_int_index(arr, shape, dim, xp, n_adv)
                 out.append(arr.astype("int64", copy=False))
                 advanced = True
                 dim += 1
+                n_adv += 1
                 continue
         if isinstance(k, (list, tuple, range)) or (
                 hasattr(k, "__array__") and not isinstance(k, (int, slice))):
@@ -73,15 +76,17 @@ def convert_key(key, shape, xp):
                 _check_mask(arr, shape, dim)
                 out.append(arr)
                 dim += arr.ndim
+                n_adv += arr.ndim
             else:
                 if arr.dtype.kind == "f":
                     raise IndexError(
                         "tensors used as indices must be long, int, byte or bool tensors")
                 if arr.size == 0:
                     arr = arr.astype("int64")
-                _check_int_index(arr, shape, dim, xp)
+                _check_int_index(arr, shape, dim, xp, n_adv)
                 out.append(arr)
                 dim += 1
+                n_adv += 1
             advanced = True
             continue
         if isinstance(k, slice):
@@ -137,7 +142,7 @@ def _idx(v):
     return v.__index__() if not isinstance(v, U.Tensor) else int(v)
 
 
-def _check_int_index(arr, shape, dim, xp):
+def _check_int_index(arr, shape, dim, xp, report=None):
     if dim >= len(shape):
         raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
     size = shape[dim]
@@ -148,7 +153,9 @@ def _check_int_index(arr, shape, dim, xp):
                 raise IndexError("index is out of bounds for dimension with size 0")
             flat = arr.reshape(-1)
             bad = int(flat[int(xp.argmax((flat >= size) | (flat < -size)))])  # the first, as torch
-            raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+            # torch names the dim by the index tensor's place among the advanced indices
+            raise IndexError(f"index {bad} is out of bounds for dimension {dim if report is None else report} "
+                             f"with size {size}")
 
 
 def _check_mask(arr, shape, dim):

@@ -453,6 +453,10 @@ CASES = {
     "matrix_norm_2_half": lambda l: l.linalg.matrix_norm(l.ones(2, 2, dtype=l.float16), 2),
     "matrix_norm_1_half": lambda l: l.linalg.matrix_norm(l.ones(2, 2, dtype=l.float16), 1),
     "linalg_norm_fro_long": lambda l: l.linalg.norm(l.ones(2, 2, dtype=l.int64), "fro"),
+    # the dim in an out-of-bounds message is the index tensor's place among the advanced indices
+    "getitem_col_oob_dim": lambda l: l.ones(2, 3, 4)[:, :, _t(l, [9], "int64")],
+    "getitem_second_tensor_oob_dim": lambda l: l.ones(2, 3, 4)[_t(l, [0], "int64"), :, _t(l, [9], "int64")],
+    "getitem_list_col_oob_dim": lambda l: l.ones(2, 3)[:, [9]],
     "nanquantile_q0_nan_midpoint": lambda l: l.nanquantile(_t(l, [[1.0, NAN], [NAN, NAN]]), 0.0, dim=1,
                                                            interpolation="midpoint"),
 }
