@@ -529,9 +529,9 @@ class Tensor:
             isinstance(a, Tensor) and a._rg for a in args))
         if recording:
             root = self._view_root()
-            # the op may save its input; give it a snapshot since self is about to change
-            src = Tensor._make(self._data.copy(), self.grad_fn, self._output_nr) \
-                if self._rg else Tensor._make(self._data, None)
+            # the op may save its input (also when only an argument requires grad: mul_ saves
+            # self for the other's gradient); give it a snapshot since self is about to change
+            src = Tensor._make(self._data.copy(), self.grad_fn if self._rg else None, self._output_nr)
             res = fn(src, *args, **kwargs)
         else:
             prev = GradMode.enabled

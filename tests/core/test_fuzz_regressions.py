@@ -656,3 +656,16 @@ def test_margin_losses_nan_terms(fn):
     yd, yt = fn(danlu, xd), fn(torch, xt)
     assert_close(yd, yt)
     assert_close(danlu.autograd.grad(yd.sum(), xd)[0], torch.autograd.grad(yt.sum(), xt)[0])
+
+
+@pytest.mark.parametrize("name", ["mul_", "div_", "pow_"])
+def test_inplace_saves_self_when_only_other_requires_grad(name):
+    # self (no grad) is overwritten in place: the op must have saved its old value
+    res = []
+    for lib in (danlu, torch):
+        x = lib.tensor([[2.0], [3.0]], dtype=lib.float64)
+        y = lib.tensor(0.5, dtype=lib.float64, requires_grad=True)
+        z = getattr(x.clone(), name)(y)
+        res.append((z, *lib.autograd.grad(z.sum(), y)))
+    for d_, t_ in zip(*res):
+        assert_close(d_, t_)
