@@ -936,18 +936,26 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     if dim is not None and input.ndim == 0:
         raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     xp = xp_of(input._data)
-    a = input._data.reshape(-1)
-    if a.size == 0:
-        keep = xp.zeros(0, bool)
-    else:
-        keep = xp.concatenate([xp.ones(1, bool), a[1:] != a[:-1]])
-    u = a[keep]
+    if dim is None:
+        a = input._data.reshape(-1)
+        n = a.size
+        ishape = input.shape
+        keep = xp.concatenate([xp.ones(1, bool), a[1:] != a[:-1]]) if n else xp.zeros(0, bool)
+        u = a[keep]
+    else:  # runs of equal slices along dim
+        d = norm_dim(dim, input.ndim)
+        a = xp.moveaxis(input._data, d, 0)
+        n = a.shape[0]
+        ishape = (n,)
+        keep = xp.concatenate([xp.ones(1, bool), (a[1:] != a[:-1]).reshape(n - 1, a[0].size).any(axis=1)]) \
+            if n else xp.zeros(0, bool)
+        u = xp.moveaxis(a[keep], 0, d)
     res = [U.Tensor._make(u, None)]
     if return_inverse:
-        res.append(U.Tensor._make((xp.cumsum(keep) - 1).reshape(input.shape).astype("int64"), None))
+        res.append(U.Tensor._make((xp.cumsum(keep) - 1).reshape(ishape).astype("int64"), None))
     if return_counts:
         starts = xp.nonzero(keep)[0]
-        res.append(U.Tensor._make(xp.diff(xp.append(starts, a.size)).astype("int64"), None))
+        res.append(U.Tensor._make(xp.diff(xp.append(starts, n)).astype("int64"), None))
     return res[0] if len(res) == 1 else tuple(res)
 
 

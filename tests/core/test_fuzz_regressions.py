@@ -457,6 +457,13 @@ CASES = {
     "getitem_col_oob_dim": lambda l: l.ones(2, 3, 4)[:, :, _t(l, [9], "int64")],
     "getitem_second_tensor_oob_dim": lambda l: l.ones(2, 3, 4)[_t(l, [0], "int64"), :, _t(l, [9], "int64")],
     "getitem_list_col_oob_dim": lambda l: l.ones(2, 3)[:, [9]],
+    # unique_consecutive along a dim: runs of equal slices
+    "unique_consecutive_dim0": lambda l: l.unique_consecutive(
+        _t(l, [[5, 5, 1], [4, 4, 1], [4, 4, 1], [0, 0, 2]], "uint8"), return_inverse=True, return_counts=True, dim=0),
+    "unique_consecutive_dim1": lambda l: l.unique_consecutive(
+        _t(l, [[5, 5, 1], [4, 4, 1]], "int64"), return_counts=True, dim=1),
+    "unique_consecutive_dim_single": lambda l: l.unique_consecutive(_t(l, [[5], [4]], "uint8"), return_counts=True,
+                                                                    dim=1),
     "nanquantile_q0_nan_midpoint": lambda l: l.nanquantile(_t(l, [[1.0, NAN], [NAN, NAN]]), 0.0, dim=1,
                                                            interpolation="midpoint"),
 }
