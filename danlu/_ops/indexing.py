@@ -540,8 +540,9 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
         base = input if include_self else scatter(input, d, index, value=0.0)
         return scatter_add(base, d, index, src)
     if reduce == "mean":
-        if input.dtype is D.bool_:
-            raise NotImplementedError("\"scatter_gather_tensor_cpu_reduce_mean\" not implemented for 'Bool'")
+        if input.dtype is D.bool_:  # (with no index, torch's scatter kernel is skipped)
+            kernel = "scatter_gather_tensor_cpu_reduce_mean" if index.numel() else "div_floor_cpu"
+            raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
         base = input if include_self else scatter(input, d, index, value=0.0)
         s = scatter_add(base, d, index, src)
         cnt = scatter_add(U.Tensor._make(xp.full(input.shape, 1.0 if include_self else 0.0,

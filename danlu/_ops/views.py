@@ -514,9 +514,11 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
         raise RuntimeError(
             "source tensor shape must match self tensor shape, excluding the specified dimension. "
             f"Got self.shape = {_lst(input.shape)} source.shape = {_lst(source.shape)}")
-    if input.dtype is D.bool_:
-        kernel = "index_func_" if include_self else "index_reduce_func_exclude_input_init"
-        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+    if input.dtype is D.bool_:  # torch's bool support differs by path: 1-D / exclude / mean fail
+        kernel = "index_reduce_func_exclude_input_init" if not include_self else \
+            "index_func_" if input.ndim <= 1 else "div_floor_cpu" if reduce == "mean" else None
+        if kernel:
+            raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
     ix = index._data
     n = input.shape[d] if input.ndim else 1
     if ix.size and (int(ix.max()) >= n or int(ix.min()) < -n):

@@ -464,6 +464,12 @@ CASES = {
         _t(l, [[5, 5, 1], [4, 4, 1]], "int64"), return_counts=True, dim=1),
     "unique_consecutive_dim_single": lambda l: l.unique_consecutive(_t(l, [[5], [4]], "uint8"), return_counts=True,
                                                                     dim=1),
+    "index_reduce_amax_bool_2d": lambda l: l.index_reduce(l.ones(2, 2, dtype=l.bool), 0, _t(l, [0], "int64"),
+                                                          l.zeros(1, 2, dtype=l.bool), "amax"),
+    "index_reduce_mean_bool_2d": lambda l: l.index_reduce(l.ones(2, 2, dtype=l.bool), 0, _t(l, [0], "int64"),
+                                                          l.zeros(1, 2, dtype=l.bool), "mean"),
+    "scatter_reduce_mean_bool_no_index": lambda l: l.scatter_reduce(
+        l.ones(3, dtype=l.bool), 0, l.zeros(0, dtype=l.int64), l.ones(0, dtype=l.bool), "mean"),
     "nanquantile_q0_nan_midpoint": lambda l: l.nanquantile(_t(l, [[1.0, NAN], [NAN, NAN]]), 0.0, dim=1,
                                                            interpolation="midpoint"),
 }
