@@ -1310,13 +1310,12 @@ def exp2(input):
 def logaddexp(input, other):
     """``log(exp(input) + exp(other))``, shifted by the max for stability (inf-safe)."""
     _need_tensors("logaddexp", input, other)
-    _, _, dt = binary_operands(input, other)  # (the broadcast check first, as torch)
+    a, b, dt = binary_operands(input, other)  # (the broadcast check first, as torch)
     if not dt.is_floating_point:
         raise NotImplementedError(f"\"logaddexp_cpu\" not implemented for '{_tn(dt)}'")
-    m = maximum(input, other).detach()
-    if m.dtype.is_floating_point:
-        m = m.masked_fill(m.isinf(), 0.0)
-    return m + log(exp(input - m) + exp(other - m))
+    m = maximum(a, b).detach()  # (in the promoted dtype: a bool operand cannot be subtracted)
+    m = m.masked_fill(m.isinf(), 0.0)
+    return m + log(exp(a - m) + exp(b - m))
 
 
 def xlogy(input, other, *, out=None):

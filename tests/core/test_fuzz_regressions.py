@@ -470,6 +470,9 @@ CASES = {
                                                           l.zeros(1, 2, dtype=l.bool), "mean"),
     "scatter_reduce_mean_bool_no_index": lambda l: l.scatter_reduce(
         l.ones(3, dtype=l.bool), 0, l.zeros(0, dtype=l.int64), l.ones(0, dtype=l.bool), "mean"),
+    "logaddexp_half_bool": lambda l: l.logaddexp(_t(l, [[[-1.0], [0.0]]], "float16"),
+                                                 _t(l, [[[True, True], [False, True]]], "bool")),
+    "glu_empty": lambda l: l.nn.functional.glu(l.zeros(0)),
     "nanquantile_q0_nan_midpoint": lambda l: l.nanquantile(_t(l, [[1.0, NAN], [NAN, NAN]]), 0.0, dim=1,
                                                            interpolation="midpoint"),
 }

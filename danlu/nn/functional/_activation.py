@@ -306,7 +306,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
         raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {n}")
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"glu_cpu\" not implemented for '{_tname(input.dtype)}'")
-    a, b = input.split(n // 2, d)
+    a, b = input.narrow(d, 0, n // 2), input.narrow(d, n // 2, n // 2)  # (split gives 1 piece at n = 0)
     return a * b.sigmoid()
 
 
