@@ -391,7 +391,9 @@ def fmod(input, other):
     """C-style remainder (sign of the dividend)."""
     a, b, dt = binary_operands(input, other)
     if dt.is_floating_point:
-        return a - trunc(Div.apply(a, b)).detach() * b
+        q = trunc(Div.apply(a, b)).detach()
+        # C's fmod: x mod +-inf is x (q = 0 there: 0 * inf must not make it NaN)
+        return a - where(q == 0, 0.0, q * b)
     if dt is D.bool_:
         raise NotImplementedError("\"fmod_cpu\" not implemented for 'Bool'")
     return U.Tensor._make(xp_of(a._data).fmod(a._data, b._data), None)

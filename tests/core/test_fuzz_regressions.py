@@ -473,6 +473,9 @@ CASES = {
     "logaddexp_half_bool": lambda l: l.logaddexp(_t(l, [[[-1.0], [0.0]]], "float16"),
                                                  _t(l, [[[True, True], [False, True]]], "bool")),
     "glu_empty": lambda l: l.nn.functional.glu(l.zeros(0)),
+    "fmod_by_inf": lambda l: l.fmod(_t(l, [5.0, -5.0, math.inf, 0.0, 3.0, 7.5]), _t(l, [math.inf, math.inf, 2.0,
+                                                                                      math.inf, -math.inf, 2.0])),
+    "fmod_uint8_by_inf": lambda l: l.fmod(_t(l, [3, 5], "uint8"), _t(l, [math.inf, 2.0], "float32")),
     "nanquantile_q0_nan_midpoint": lambda l: l.nanquantile(_t(l, [[1.0, NAN], [NAN, NAN]]), 0.0, dim=1,
                                                            interpolation="midpoint"),
 }
