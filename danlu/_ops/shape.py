@@ -524,7 +524,9 @@ def chunk(input, chunks, dim=0):
     d = norm_dim(dim, input._data.ndim)
     size = input._data.shape[d]
     step = -(-size // chunks) if size else 1
-    return split(input, step, d) if size else (input,) * 1
+    if not size:  # torch: `chunks` empty pieces of an empty dim
+        return tuple(narrow(input, d, 0, 0) for _ in range(chunks))
+    return split(input, step, d)
 
 
 def tensor_split(input, indices_or_sections, dim=0):

@@ -476,6 +476,8 @@ CASES = {
     "fmod_by_inf": lambda l: l.fmod(_t(l, [5.0, -5.0, math.inf, 0.0, 3.0, 7.5]), _t(l, [math.inf, math.inf, 2.0,
                                                                                       math.inf, -math.inf, 2.0])),
     "fmod_uint8_by_inf": lambda l: l.fmod(_t(l, [3, 5], "uint8"), _t(l, [math.inf, 2.0], "float32")),
+    "chunk_empty_dim": lambda l: l.chunk(l.zeros(0, dtype=l.int64), 2),
+    "chunk_empty_dim1": lambda l: l.chunk(l.ones(2, 0), 3, 1),
     "nanquantile_q0_nan_midpoint": lambda l: l.nanquantile(_t(l, [[1.0, NAN], [NAN, NAN]]), 0.0, dim=1,
                                                            interpolation="midpoint"),
 }
