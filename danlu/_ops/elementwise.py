@@ -1081,6 +1081,44 @@ class Clamp(Op):
         return (g * m.to(g.dtype),)
 
 
+class ClampT(Op):
+    """``clamp`` with one tensor bound ``b`` (``lo``: the lower one); torch's gradient: the
+    input where it is within the bound (ties included), the bound where it was exceeded."""
+
+    @staticmethod
+    def forward(ctx, x, b, lo):
+        _bcast(ctx, x, b)
+        xp = xp_of(x)
+        ctx.inside = (x >= b) if lo else (x <= b)
+        ctx.beyond = (x < b) if lo else (x > b)
+        return (xp.maximum if lo else xp.minimum)(x, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        n = ctx.needs_input_grad
+        T = U.Tensor._make
+        return (unbroadcast(where(T(ctx.inside, None), g, 0.0), ctx.sa) if n[0] else None,
+                unbroadcast(where(T(ctx.beyond, None), g, 0.0), ctx.sb) if n[1] else None)
+
+
+class ClampT2(Op):
+    """``min(max(x, lo), hi)`` with tensor bounds; torch's clamp_backward_min_max: the input
+    where lo <= x <= hi, lo where x < lo < hi, hi where x > hi or hi < lo."""
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        xp = xp_of(x)
+        ctx.shapes = (x.shape, lo.shape, hi.shape)
+        ctx.masks = ((x >= lo) & (x <= hi), (x < lo) & (lo < hi), (x > hi) | (hi < lo))
+        return xp.minimum(xp.maximum(x, lo), hi)
+
+    @staticmethod
+    def backward(ctx, g):
+        T = U.Tensor._make
+        return tuple(unbroadcast(where(T(m, None), g, 0.0), s) if need else None
+                     for m, s, need in zip(ctx.masks, ctx.shapes, ctx.needs_input_grad))
+
+
 def clamp(input, min=None, max=None, *, out=None):
     """``min(max(input, min), max)``; the gradient passes where the input lies within bounds."""
     if min is None and max is None:
@@ -1091,12 +1129,14 @@ def clamp(input, min=None, max=None, *, out=None):
                             for v in (input, min, max))
             raise TypeError(f"clamp() received an invalid combination of arguments - got ({got}), but "
                             "expected one of:")
-        r = input
-        if min is not None:
-            r = maximum(r, min)
-        if max is not None:
-            r = minimum(r, max)
-        return _out(r, out)
+        ts = [t_ for t_ in (input, min, max) if t_ is not None]
+        U.broadcast_shapes(*(t_.shape for t_ in ts))
+        dt = U.result_dtype(*ts)  # one promotion over all three, as torch's kernel
+        x, lo, hi = (None if t_ is None else t_ if t_.dtype == dt else t_.to(dt) for t_ in (input, min, max))
+        if lo is None or hi is None:  # one bound: maximum / minimum, but ties go to the input
+            b = lo if hi is None else hi
+            return _out(ClampT.apply(x, b, lo=hi is None), out)
+        return _out(ClampT2.apply(x, lo, hi), out)
     # torch's result type with Scalar bounds: a float bound makes an integer input float, an
     # integer bound makes a bool input int64; integer bounds wrap into the integer dtype
     dt = input.dtype

@@ -478,6 +478,7 @@ CASES = {
     "fmod_uint8_by_inf": lambda l: l.fmod(_t(l, [3, 5], "uint8"), _t(l, [math.inf, 2.0], "float32")),
     "chunk_empty_dim": lambda l: l.chunk(l.zeros(0, dtype=l.int64), 2),
     "chunk_empty_dim1": lambda l: l.chunk(l.ones(2, 0), 3, 1),
+    "clamp_tensor_bounds_dtype": lambda l: l.clamp(_t(l, 4.5), _t(l, [[3, -4]], "int64"), _t(l, [[0.5, 2.0]], "float16")),
     "nanquantile_q0_nan_midpoint": lambda l: l.nanquantile(_t(l, [[1.0, NAN], [NAN, NAN]]), 0.0, dim=1,
                                                            interpolation="midpoint"),
 }
@@ -690,3 +691,26 @@ def test_inplace_saves_self_when_only_other_requires_grad(name):
         res.append((z, *lib.autograd.grad(z.sum(), y)))
     for d_, t_ in zip(*res):
         assert_close(d_, t_)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda l, x, lo, hi: l.clamp(x, lo, hi),
+    lambda l, x, lo, hi: l.clamp(x, min=lo),
+    lambda l, x, lo, hi: l.clamp_max(x, lo),
+])
+def test_clamp_tensor_bounds_grad(fn):
+    # torch's clamp_backward_min_max: ties go to the input, a bound gets the gradient only
+    # where it was exceeded (lo only when lo < hi)
+    res = []
+    for lib in (danlu, torch):
+        x = lib.tensor([[1.0, 2.0, 3.0, NAN], [0.0, 5.0, -1.0, 2.0]], dtype=lib.float64, requires_grad=True)
+        lo = lib.tensor([1.0, 3.0, 4.0, 0.0], dtype=lib.float64, requires_grad=True)
+        hi = lib.tensor([[2.0], [0.0]], dtype=lib.float64, requires_grad=True)
+        y = fn(lib, x, lo, hi)
+        w = lib.arange(8.0, dtype=lib.float64).reshape(2, 4)
+        res.append((y, *lib.autograd.grad((y * w).sum(), [x, lo, hi], allow_unused=True)))
+    for d_, t_ in zip(*res):
+        if t_ is None:
+            assert d_ is None or not bool(d_.abs().sum())
+        else:
+            assert_close(d_, t_)
