@@ -1382,9 +1382,13 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
         return x.clone()
     posinf = fi.max if posinf is None else posinf
     neginf = fi.min if neginf is None else neginf
-    x = where(x.isnan(), U.as_tensor_like(float(nan), x).to(x.dtype), x)
-    x = where(x == math.inf, U.as_tensor_like(float(posinf), x).to(x.dtype), x)
-    return where(x == -math.inf, U.as_tensor_like(float(neginf), x).to(x.dtype), x)
+    xp = xp_of(x._data)
+
+    def const(v):  # made in x's dtype (through float32 float64's max would become inf)
+        return U.Tensor._make(xp.asarray(float(v)).astype(x.dtype.np), None)
+    x = where(x.isnan(), const(nan), x)
+    x = where(x == math.inf, const(posinf), x)
+    return where(x == -math.inf, const(neginf), x)
 
 
 # ------------------------------------------------------------------------------------------

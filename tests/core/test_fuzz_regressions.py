@@ -479,6 +479,7 @@ CASES = {
     "chunk_empty_dim": lambda l: l.chunk(l.zeros(0, dtype=l.int64), 2),
     "chunk_empty_dim1": lambda l: l.chunk(l.ones(2, 0), 3, 1),
     "clamp_tensor_bounds_dtype": lambda l: l.clamp(_t(l, 4.5), _t(l, [[3, -4]], "int64"), _t(l, [[0.5, 2.0]], "float16")),
+    "nan_to_num_float64_limits": lambda l: l.nan_to_num(_t(l, [-math.inf, math.inf, NAN, 1.0])),
     "nanquantile_q0_nan_midpoint": lambda l: l.nanquantile(_t(l, [[1.0, NAN], [NAN, NAN]]), 0.0, dim=1,
                                                            interpolation="midpoint"),
 }
