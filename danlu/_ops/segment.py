@@ -35,6 +35,8 @@ def segment_reduce(data: Tensor, reduce: str, *, lengths: Tensor | None = None,
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
     if lengths is None and offsets is None:
         raise RuntimeError("segment_reduce(): Either lengths or offsets must be defined.")
+    if not data.dtype.is_floating_point:
+        raise NotImplementedError(f"\"_segment_reduce_cpu\" not implemented for '{_tn(data.dtype)}'")
     xp = B.xp_of(data._data)
     if lengths is not None:
         ln = B.to_numpy(lengths._data)
@@ -97,8 +99,11 @@ def segment_reduce(data: Tensor, reduce: str, *, lengths: Tensor | None = None,
                         out / cnt.clamp_min(1))
     else:
         kind = {"prod": "prod", "max": "amax", "min": "amin"}[reduce]
-        red = index_reduce(base, 0, seg_t, vals, kind, include_self=False)
         ident = {"prod": 1.0, "max": float("-inf"), "min": float("inf")}[reduce]
+        # the base holds the identity: index_reduce (as torch's) counts a base value equal to a
+        # segment's extreme as a tie in the gradient even with include_self=False
+        base = C.full(base.shape, ident, dtype=data.dtype, device=data.device)
+        red = index_reduce(base, 0, seg_t, vals, kind, include_self=False)
         out = where(empty, C.full((), ident, dtype=data.dtype, device=data.device), red)
         if initial is not None:
             init = C.full((), initial, dtype=data.dtype, device=data.device)
@@ -109,4 +114,5 @@ def segment_reduce(data: Tensor, reduce: str, *, lengths: Tensor | None = None,
 
 
 def _tn(dt) -> str:
-    return {"float32": "Float", "float64": "Double", "int32": "Int", "int64": "Long"}.get(dt.name, dt.name)
+    return {"float16": "Half", "float32": "Float", "float64": "Double", "bool": "Bool", "uint8": "Byte",
+            "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long"}.get(dt.name, dt.name)

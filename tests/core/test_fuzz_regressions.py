@@ -715,3 +715,20 @@ def test_clamp_tensor_bounds_grad(fn):
             assert d_ is None or not bool(d_.abs().sum())
         else:
             assert_close(d_, t_)
+
+
+@pytest.mark.parametrize("dt", ["int64", "bool", "int32"])
+def test_segment_reduce_needs_floating_data(dt):
+    _same(lambda l: l.segment_reduce(_t(l, [3, 1, 2], dt), "max", lengths=l.tensor([2, 1])))
+
+
+@pytest.mark.parametrize("red", ["max", "min"])
+def test_segment_reduce_extreme_equal_to_zero_takes_the_whole_gradient(red):
+    """A segment whose max (min) is 0 has no tie with anything: its entry gets the whole
+    gradient (danlu's index_reduce, like torch's, counts an equal base value as a tie)."""
+    grads = []
+    for lib in (danlu, torch):
+        x = _t(lib, [0.0, -1.0, 2.0] if red == "max" else [0.0, 1.0, -2.0], grad=True)
+        lib.segment_reduce(x, red, lengths=lib.tensor([2, 1])).sum().backward()
+        grads.append(x.grad)
+    assert_close(*grads)
