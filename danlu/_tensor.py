@@ -532,7 +532,15 @@ class Tensor:
             # the op may save its input (also when only an argument requires grad: mul_ saves
             # self for the other's gradient); give it a snapshot since self is about to change
             src = Tensor._make(self._data.copy(), self.grad_fn if self._rg else None, self._output_nr)
+            src._rg = self._rg
             res = fn(src, *args, **kwargs)
+            if res.grad_fn is None and args and (self._rg or (isinstance(args[0], Tensor) and args[0]._rg)):
+                # a comparison written into a tensor in the graph: torch keeps it there with a
+                # zero-gradient node (LtBackward0, EqBackward1, ...)
+                from ._ops.elementwise import inplace_comparison
+
+                node = inplace_comparison(res, src, args[0], getattr(fn, "__name__", ""))
+                res = res if node is None else node
         else:
             prev = GradMode.enabled
             GradMode.enabled = False

@@ -1017,6 +1017,39 @@ class _ZeroGrad(Op):
         return (g * 0,)
 
 
+class InplaceConstant(Op):
+    """An in-place comparison written into a float tensor (``x.lt_(y)``, ``x.eq_(y)`` ...): the
+    tensor stays in the graph and its new 0/1 values pass zero gradient back to the old ``x`` and
+    to ``y``, as torch's ``LtBackward0`` (number ``y``) / ``LtBackward1`` (tensor ``y``)."""
+
+    @staticmethod
+    def forward(ctx, *ins, value):
+        ctx.shapes = [a.shape for a in ins]
+        return value
+
+    @staticmethod
+    def backward(ctx, g):
+        return tuple(g.new_zeros(s) for s in ctx.shapes)
+
+
+_CMP_NODE = {"eq": "Eq", "equal": "Eq", "ne": "Ne", "not_equal": "Ne", "lt": "Lt", "less": "Lt", "le": "Le",
+             "less_equal": "Le", "gt": "Gt", "greater": "Gt", "ge": "Ge", "greater_equal": "Ge"}
+
+
+def inplace_comparison(value, src, other, name: str):
+    """``value`` (the comparison's result, without a graph) as a zero-gradient node over ``src``
+    (and ``other`` when it is a tensor requiring grad), or ``None`` when ``name`` is not a
+    comparison (torch records no node for logical ops either)."""
+    kind = _CMP_NODE.get(name)
+    if kind is None:
+        return None
+    is_t = isinstance(other, _Tensor)
+    ins = [src] + ([other] if is_t and other.requires_grad else [])
+    out = InplaceConstant.apply(*ins, value=value._data.astype(src._data.dtype, copy=False))
+    out.grad_fn._tname = f"{kind}Backward{1 if is_t else 0}"
+    return out
+
+
 def _no_bool_kernel(a, name: str) -> None:
     """Integers pass through floor/ceil/trunc/round unchanged; torch has no bool kernel."""
     if a.dtype.kind == "b":

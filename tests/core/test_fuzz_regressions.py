@@ -732,3 +732,28 @@ def test_segment_reduce_extreme_equal_to_zero_takes_the_whole_gradient(red):
         lib.segment_reduce(x, red, lengths=lib.tensor([2, 1])).sum().backward()
         grads.append(x.grad)
     assert_close(*grads)
+
+
+@pytest.mark.parametrize("name", ["lt_", "ne_", "ge_", "greater_", "eq_"])
+@pytest.mark.parametrize("other_is_tensor", [False, True])
+@pytest.mark.parametrize("who", ["self", "other", "both"])
+def test_inplace_comparison_passes_zero_gradient(name, other_is_tensor, who):
+    """``x.lt_(y)`` on a tensor in the graph: torch records LtBackward0/1 with zero gradient
+    (danlu left the old node, so the gradient flowed through the comparison unchanged)."""
+    if who == "other" and not other_is_tensor:
+        return
+    res = []
+    for lib in (danlu, torch):
+        a = _t(lib, [1.0, 2.0, 3.0], grad=True)
+        b = _t(lib, [2.0, 2.0, 0.5], grad=who != "self")
+        x = a * 1 if who != "other" else _t(lib, [1.0, 2.0, 3.0])
+        getattr(x, name)(b if other_is_tensor else 2.0)
+        (x * a).sum().backward()
+        res.append((x.detach(), x.grad_fn.name(), a.grad, b.grad))
+    (xd, nd, ad, bd), (xt, nt, at, bt) = res
+    assert_close(xd, xt)
+    assert nd == nt
+    assert_close(ad, at)
+    assert (bd is None) == (bt is None)
+    if bt is not None:
+        assert_close(bd, bt)
