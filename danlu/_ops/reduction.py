@@ -506,7 +506,7 @@ def _cum_extreme(input, dim, which):
     if a.ndim == 0:  # a 0-d input is its own running extreme
         idx = xp.zeros((), dtype="int64")
         values = SelectAlong.apply(input, U.Tensor._make(idx, None), dim=0, keepdim=True)
-        return namedtuple("cummax", ["values", "indices"])(values, U.Tensor._make(idx, None))
+        return namedtuple(f"cum{which}", ["values", "indices"])(values, U.Tensor._make(idx, None))
     acc = xp.maximum if which == "max" else xp.minimum
     vals = acc.accumulate(a, axis=d)
     # index of the last element equal to the running extreme (torch's choice)
@@ -520,7 +520,7 @@ def _cum_extreme(input, dim, which):
     hit = xp.where(eq, ar, -1)
     idx = xp.maximum.accumulate(hit, axis=d)
     values = SelectAlong.apply(input, U.Tensor._make(idx, None), dim=d, keepdim=True)
-    return namedtuple("cummax", ["values", "indices"])(values, U.Tensor._make(idx.astype("int64"), None))
+    return namedtuple(f"cum{which}", ["values", "indices"])(values, U.Tensor._make(idx.astype("int64"), None))
 
 
 class CdistInf(Op):

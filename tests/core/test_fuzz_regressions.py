@@ -757,3 +757,9 @@ def test_inplace_comparison_passes_zero_gradient(name, other_is_tensor, who):
     assert (bd is None) == (bt is None)
     if bt is not None:
         assert_close(bd, bt)
+
+
+@pytest.mark.parametrize("which", ["cummax", "cummin"])
+def test_cum_extreme_result_type_name(which):
+    for x in (danlu.zeros(0), danlu.tensor(2.0), danlu.tensor([3.0, 1.0])):
+        assert type(getattr(x, which)(0)).__name__ == type(getattr(torch.zeros(1), which)(0)).__name__
