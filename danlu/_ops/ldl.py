@@ -275,11 +275,7 @@ def _factor(A, fn, pyname):
     if not isinstance(A, U.Tensor):
         raise TypeError(f"{pyname}(): argument 'input' (position 1) must be Tensor, not "
                         f"{type(A).__name__}")
-    if A.ndim < 2:
-        raise RuntimeError(f"{fn}: The input tensor A must have at least 2 dimensions.")
-    if A.shape[-1] != A.shape[-2]:
-        raise RuntimeError(f"{fn}: A must be batches of square matrices, but they are "
-                           f"{A.shape[-2]} by {A.shape[-1]} matrices")
+    _check(A, fn, floating=False)  # rank and squareness come before torch's half-kernel error
     if A.dtype is D.float16 or A.dtype is getattr(D, "bfloat16", None):
         raise NotImplementedError(f'"ldl_factor_kernel_cpu" not implemented for '
                                   f"'{_half_name(A.dtype)}'")
@@ -347,11 +343,7 @@ def ldl_solve(LD, pivots, B, *, hermitian: bool = False, out=None):
         if not isinstance(t, U.Tensor):
             raise TypeError(f"linalg_ldl_solve(): argument '{name}' (position {i + 1}) must be "
                             f"Tensor, not {type(t).__name__}")
-    if LD.ndim < 2:
-        raise RuntimeError(f"{fn}: The input tensor A must have at least 2 dimensions.")
-    if LD.shape[-1] != LD.shape[-2]:
-        raise RuntimeError(f"{fn}: A must be batches of square matrices, but they are "
-                           f"{LD.shape[-2]} by {LD.shape[-1]} matrices")
+    _check(LD, fn, floating=False)
     if LD.dtype is D.float16:
         raise NotImplementedError("\"ldl_solve_kernel_cpu\" not implemented for 'Half'")
     _check(LD, fn)
